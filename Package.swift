@@ -1,0 +1,89 @@
+// swift-tools-version: 6.0
+import PackageDescription
+import Foundation
+
+/// libclang from the system's LLVM, located with llvm-config: `$LLVM_CONFIG`
+/// when set, else the first of llvm-config, llvm-config-19 … -14 on PATH.
+/// Its folders go to the compiler and linker of the one module that binds it.
+func llvmConfig(_ argument: String) -> String? {
+    let env = ProcessInfo.processInfo.environment
+    var candidates = ["llvm-config"] + (14...21).reversed().map { "llvm-config-\($0)" }
+    if let explicit = env["LLVM_CONFIG"], !explicit.isEmpty { candidates = [explicit] }
+    let path = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+    for name in candidates {
+        let tool = name.hasPrefix("/") ? name : path.map { "\($0)/\(name)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let tool, FileManager.default.isExecutableFile(atPath: tool) else { continue }
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = [argument]
+        process.standardOutput = pipe
+        guard (try? process.run()) != nil else { continue }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { continue }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return nil
+}
+
+let llvmInclude = llvmConfig("--includedir")
+let llvmLib = llvmConfig("--libdir")
+let clangSwiftFlags: [SwiftSetting] = llvmInclude.map { [.unsafeFlags(["-Xcc", "-I\($0)"])] } ?? []
+let clangCFlags: [CSetting] = llvmInclude.map { [.unsafeFlags(["-I\($0)"])] } ?? []
+let clangLinkFlags: [LinkerSetting] = llvmLib.map {
+    [.unsafeFlags(["-L\($0)", "-Xlinker", "-rpath", "-Xlinker", $0])]
+} ?? []
+
+let package = Package(
+    name: "mmlint",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mmlint", targets: ["mmlint"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // The C binding: libclang's headers, nothing else.
+        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        // Safe Swift over libclang. The only module that imports CClang.
+        .target(
+            name: "LibClang",
+            dependencies: ["CClang"],
+            cSettings: clangCFlags,
+            swiftSettings: clangSwiftFlags,
+            linkerSettings: clangLinkFlags),
+        // Plain values: facts, findings, the program (call graph), rule protocol, knowledge.
+        .target(name: "MMLintCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Built-in rules, one per file; they see MMLintCore only.
+        .target(name: "MMLintRules", dependencies: ["MMLintCore"]),
+        // Flags, parsing, fact extraction, parallel scan.
+        .target(
+            name: "MMLintEngine",
+            dependencies: ["MMLintCore", "MMLintRules", "LibClang"],
+            swiftSettings: clangSwiftFlags),
+        // Text, JSON, SARIF.
+        .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
+        .executableTarget(
+            name: "mmlint",
+            dependencies: [
+                "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: clangSwiftFlags,
+            linkerSettings: clangLinkFlags),
+        .testTarget(
+            name: "MMLintTests",
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "mmlint"],
+            swiftSettings: clangSwiftFlags,
+            linkerSettings: clangLinkFlags),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters"],
+            swiftSettings: clangSwiftFlags,
+            linkerSettings: clangLinkFlags),
+    ]
+)

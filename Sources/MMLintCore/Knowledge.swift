@@ -1,0 +1,217 @@
+import Foundation
+import Yams
+
+/// Everything mmlint knows about the mm API, read from `rules/*.yaml`: where
+/// fault context starts, and per rule the APIs it watches, its messages and
+/// its suggestions with their version gates. Adding a forbidden API or a
+/// callback kind is an edit there, not here.
+public struct KnowledgeBase: Sendable {
+    public var directory: String
+    public var faultContext: FaultContextKnowledge
+    public var rules: [String: RuleKnowledge]
+    /// SHA-free fingerprint of the YAML text (for caches): changes when any rule file changes.
+    public var fingerprint: String
+
+    public init(directory: String) throws(KnowledgeError) {
+        self.directory = directory
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
+            throw .missingDirectory(directory)
+        }
+        var faultContext: FaultContextKnowledge?
+        var rules: [String: RuleKnowledge] = [:]
+        var hasher = FNV1a()
+        let decoder = YAMLDecoder()
+        for name in names.sorted() where name.hasSuffix(".yaml") {
+            let path = directory + "/" + name
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw .unreadable(path)
+            }
+            hasher.add(name)
+            hasher.add(text)
+            do {
+                if name == "fault-context.yaml" {
+                    faultContext = try decoder.decode(FaultContextKnowledge.self, from: text)
+                } else {
+                    let rule = try decoder.decode(RuleKnowledge.self, from: text)
+                    guard name == rule.id + ".yaml" else { throw KnowledgeError.misnamed(path, rule.id) }
+                    rules[rule.id] = rule
+                }
+            } catch let error as KnowledgeError {
+                throw error
+            } catch {
+                throw .invalid(path, String(describing: error))
+            }
+        }
+        guard let faultContext else { throw .missingFile(directory + "/fault-context.yaml") }
+        self.faultContext = faultContext
+        self.rules = rules
+        self.fingerprint = hasher.hex
+    }
+
+    /// The rule's knowledge, or an error naming the file that should hold it.
+    public func rule(_ id: String) throws(KnowledgeError) -> RuleKnowledge {
+        guard let rule = rules[id] else { throw .missingFile(directory + "/" + id + ".yaml") }
+        return rule
+    }
+
+    /// Finds `rules/`: `$MMLINT_RULES`, then `share/mmlint/rules` next to the
+    /// executable's folder, then a source checkout above the executable (a
+    /// `swift build` tree), then the checkout this binary was built from.
+    public static func locateDirectory(executable: String = CommandLine.arguments.first ?? "") -> String? {
+        let fm = FileManager.default
+        let marker = "fault-context.yaml"
+        if let explicit = ProcessInfo.processInfo.environment["MMLINT_RULES"], !explicit.isEmpty {
+            return explicit
+        }
+        var candidates: [URL] = []
+        let exe = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? executable)
+        var dir = exe.deletingLastPathComponent()
+        candidates.append(dir.appendingPathComponent("../share/mmlint/rules"))
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("rules"))
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates.append(URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("rules"))
+        for candidate in candidates {
+            let path = candidate.standardizedFileURL.path
+            if fm.fileExists(atPath: path + "/" + marker) { return path }
+        }
+        return nil
+    }
+}
+
+/// Why the rules folder could not be used.
+public enum KnowledgeError: Error, CustomStringConvertible {
+    case missingDirectory(String)
+    case missingFile(String)
+    case unreadable(String)
+    case invalid(String, String)
+    case misnamed(String, String)
+
+    public var description: String {
+        switch self {
+        case .missingDirectory(let dir):
+            return "\(dir): rules folder not found; set MMLINT_RULES to the rules/ folder of mmlint"
+        case .missingFile(let path): return "\(path): missing; the rules folder is incomplete"
+        case .unreadable(let path): return "\(path): cannot be read"
+        case .invalid(let path, let why): return "\(path): not a valid rule file: \(why)"
+        case .misnamed(let path, let id): return "\(path): holds rule \(id); name the file \(id).yaml"
+        }
+    }
+}
+
+/// Where fault context starts: callback fields, and the handler shape.
+public struct FaultContextKnowledge: Codable, Sendable {
+    public struct Callback: Codable, Sendable {
+        /// The struct that holds the callback, e.g. `vm_operations_struct`.
+        public var `struct`: String
+        public var fields: [String]
+    }
+    public struct Signature: Codable, Sendable {
+        /// The return type's typedef name, `vm_fault_t`.
+        public var returns: String
+        /// The struct a parameter points to, `vm_fault`.
+        public var parameter: String
+        public var label: String
+    }
+    public var callbacks: [Callback]
+    public var signature: Signature
+
+    public init(callbacks: [Callback], signature: Signature) {
+        self.callbacks = callbacks
+        self.signature = signature
+    }
+
+    public func isFaultCallback(structName: String, field: String) -> Bool {
+        callbacks.contains { $0.struct == structName && $0.fields.contains(field) }
+    }
+    public var callbackStructs: Set<String> { Set(callbacks.map(\.struct)) }
+    public var signatureLabel: String { signature.label }
+}
+
+/// One rule's data: the APIs it watches and its words.
+public struct RuleKnowledge: Codable, Sendable {
+    public struct API: Codable, Sendable {
+        public var name: String
+        /// The versions that have the API; outside them it does not exist.
+        public var since: KernelVersion?
+        public var until: KernelVersion?
+        public var range: VersionRange { VersionRange(since: since, until: until) }
+    }
+    /// A piece of text for some context and some versions.
+    public struct Text: Codable, Sendable {
+        /// `fault` (the call runs in fault context), `other`, or nil for both.
+        public var when: String?
+        public var since: KernelVersion?
+        public var until: KernelVersion?
+        public var text: String
+        public var range: VersionRange { VersionRange(since: since, until: until) }
+    }
+    public var id: String
+    public var apis: [API]
+    public var messages: [Text]
+    public var suggestions: [Text]
+
+    public func api(named name: String) -> API? { apis.first { $0.name == name } }
+}
+
+extension KernelVersion {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text: String
+        if let string = try? container.decode(String.self) {
+            text = string
+        } else {
+            text = String(try container.decode(Double.self))
+        }
+        guard let version = KernelVersion(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a kernel version: \(text)")
+        }
+        self = version
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+extension Array where Element == RuleKnowledge.Text {
+    /// The first text for `context` at `version`. With no version known, the
+    /// first text without a version gate, else the one for the newest kernels.
+    public func select(context: String, version: KernelVersion?) -> RuleKnowledge.Text? {
+        let fitting = filter { $0.when == nil || $0.when == context }
+        if let version { return fitting.first { $0.range.contains(version) } }
+        return fitting.first { $0.since == nil && $0.until == nil }
+            ?? fitting.first { $0.range.isOpenEnded } ?? fitting.last
+    }
+}
+
+/// Fills `{name}` placeholders.
+public func fill(_ template: String, _ values: [String: String]) -> String {
+    var result = template
+    for (key, value) in values {
+        result = result.replacingOccurrences(of: "{\(key)}", with: value)
+    }
+    return result
+}
+
+/// 64-bit FNV-1a: a small, stable content hash for cache keys (not for security).
+public struct FNV1a: Sendable {
+    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    public init() {}
+    public mutating func add(_ bytes: some Sequence<UInt8>) {
+        for byte in bytes {
+            state ^= UInt64(byte)
+            state = state &* 0x0000_0100_0000_01b3
+        }
+    }
+    public mutating func add(_ string: String) {
+        add(string.utf8)
+        add([0])
+    }
+    public var hex: String { String(format: "%016llx", state) }
+}

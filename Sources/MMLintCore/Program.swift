@@ -1,0 +1,131 @@
+/// The facts of every file of a scan merged into one program: the functions
+/// by USR, the call graph across files, the fault-type roots, and what each
+/// root reaches. Rules query this; they never see a parse.
+public struct Program: Sendable {
+    /// Function definitions by USR. When two files define the same USR (a
+    /// header inline function seen by many files), the first file in path
+    /// order wins, so the result does not depend on parse order.
+    public let functions: [String: FunctionFact]
+    public let bindings: [CallbackBinding]
+    public let units: [UnitFacts]
+    /// The kernel version of the tree, when known.
+    public let kernelVersion: KernelVersion?
+    /// Every root of fault context and how it was found.
+    public let roots: [Root]
+    /// For each function reachable from a root: the shortest chain to it.
+    private let reach: [String: Reach]
+
+    /// A function that runs in fault context by construction.
+    public struct Root: Sendable, Equatable {
+        public var usr: String
+        public var name: String
+        /// How a chain names the root: `.fault of foo_vm_ops`, or
+        /// `vm_fault_t handler signature` when only the shape tells.
+        public var label: String
+        public var binding: CallbackBinding?
+    }
+
+    struct Reach: Sendable {
+        var rootIndex: Int
+        /// USRs from the root function to this function, both included.
+        var path: [String]
+    }
+
+    public init(units: [UnitFacts], faultContext: FaultContextKnowledge, kernelVersion: KernelVersion? = nil) {
+        let ordered = units.sorted { $0.file < $1.file }
+        var functions: [String: FunctionFact] = [:]
+        var bindings: [CallbackBinding] = []
+        for unit in ordered {
+            for function in unit.functions where functions[function.usr] == nil {
+                functions[function.usr] = function
+            }
+            bindings.append(contentsOf: unit.bindings)
+        }
+        // The same initializer seen through a shared header appears once.
+        var seenBindings = Set<String>()
+        bindings = bindings.filter { binding in
+            seenBindings.insert("\(binding.functionUSR)|\(binding.label)|\(binding.location.file):\(binding.location.line)")
+                .inserted
+        }
+        self.functions = functions
+        self.bindings = bindings
+        self.units = ordered
+        self.kernelVersion = kernelVersion
+
+        // Roots: callback bindings first (they name the ops table), then
+        // functions that only have the handler shape.
+        var roots: [Root] = []
+        var rooted = Set<String>()
+        for binding in bindings.sorted(by: { ($0.location, $0.label) < ($1.location, $1.label) })
+        where faultContext.isFaultCallback(structName: binding.structName, field: binding.field) {
+            roots.append(Root(usr: binding.functionUSR, name: binding.functionName,
+                              label: binding.label, binding: binding))
+            rooted.insert(binding.functionUSR)
+        }
+        for function in functions.values.sorted(by: { ($0.location, $0.usr) < ($1.location, $1.usr) })
+        where function.faultSignature != nil && !rooted.contains(function.usr) {
+            roots.append(Root(usr: function.usr, name: function.name,
+                              label: faultContext.signatureLabel, binding: nil))
+            rooted.insert(function.usr)
+        }
+        self.roots = roots
+
+        // Multi-source breadth-first search: every reachable function gets the
+        // shortest chain, ties going to the earlier root.
+        var reach: [String: Reach] = [:]
+        var queue: [String] = []
+        for (index, root) in roots.enumerated() where reach[root.usr] == nil {
+            reach[root.usr] = Reach(rootIndex: index, path: [root.usr])
+            queue.append(root.usr)
+        }
+        var head = 0
+        while head < queue.count {
+            let usr = queue[head]
+            head += 1
+            guard let function = functions[usr], let current = reach[usr] else { continue }
+            for call in function.calls {
+                guard let callee = call.calleeUSR, functions[callee] != nil, reach[callee] == nil else { continue }
+                reach[callee] = Reach(rootIndex: current.rootIndex, path: current.path + [callee])
+                queue.append(callee)
+            }
+        }
+        self.reach = reach
+    }
+
+    /// How `usr` runs in fault context: the root and the function chain from
+    /// the root's function to `usr`. Nil when no root reaches it.
+    public func faultContext(of usr: String) -> (root: Root, path: [FunctionFact])? {
+        guard let found = reach[usr] else { return nil }
+        return (roots[found.rootIndex], found.path.compactMap { functions[$0] })
+    }
+
+    /// All function definitions in a stable order (file, line, USR).
+    public var orderedFunctions: [FunctionFact] {
+        functions.values.sorted { ($0.location, $0.usr) < ($1.location, $1.usr) }
+    }
+}
+
+extension Program {
+    /// Every call to one of `callees`, with the function it is in, in a
+    /// stable order. Calls inside the watched functions themselves are left
+    /// out: `io_remap_pfn_range()` calling `remap_pfn_range()` in mm.h is the
+    /// API's own business, not a use of it.
+    public func calls(to callees: Set<String>) -> [(function: FunctionFact, call: CallFact)] {
+        var result: [(FunctionFact, CallFact)] = []
+        for function in orderedFunctions where !callees.contains(function.name) {
+            for call in function.calls where callees.contains(call.callee) {
+                result.append((function, call))
+            }
+        }
+        return result
+    }
+
+    /// The chain a finding shows: the root, each function from the root's
+    /// function down, the macro when the call comes from one, the callee.
+    public static func chain(root: Root, path: [FunctionFact], call: CallFact) -> [String] {
+        var chain = [root.label] + path.map(\.name)
+        if let macro = call.macro, macro != call.callee { chain.append("\(macro) (macro)") }
+        chain.append(call.callee)
+        return chain
+    }
+}

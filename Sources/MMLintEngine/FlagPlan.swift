@@ -1,0 +1,61 @@
+import Foundation
+import LibClang
+import MMLintCore
+
+/// Chooses, for each file, where its flags come from: the compile database
+/// when it has the file, else kbuild's flags synthesized for a prepared
+/// kernel tree, else bare mode.
+final class FlagPlan: @unchecked Sendable {
+    struct Job {
+        var arguments: [String]
+        var mode: FlagMode
+        var unsaved: [(path: String, contents: [UInt8])]
+        /// For verbose output: the file and where its flags came from.
+        var note: String
+    }
+
+    let database: CompileDatabase?
+    /// The kernel tree of the first file (scans and patches are within one tree).
+    let tree: KernelTree?
+    let prelude: String
+    let overlay: [String: [UInt8]]
+    let resourceInclude: String?
+    private(set) var warnings: [String] = []
+
+    init(options: AnalysisOptions, prelude: String) {
+        database = options.compileDatabase
+        overlay = options.overlay
+        self.prelude = prelude
+        resourceInclude = ClangResources.includeDirectory
+        let root = options.files.lazy.compactMap { KernelTree.root(containing: $0) }.first
+        tree = root.map { KernelTree(root: $0) }
+        if let tree, !tree.isPrepared,
+           options.files.contains(where: { database?.entry(for: $0) == nil }) {
+            warnings.append("\(tree.root): generated headers are missing (include/generated/autoconf.h); "
+                            + "run `make defconfig prepare` there for exact parses; using bare mode meanwhile")
+        }
+        if resourceInclude == nil {
+            warnings.append("clang's resource headers (stddef.h) were not found next to libclang; "
+                            + "set MMLINT_CLANG_RESOURCE_INCLUDE to <llvm libdir>/clang/<version>/include")
+        }
+    }
+
+    func job(for file: String) -> Job {
+        let shown = tree.map { Paths.relative(file, to: $0.root) } ?? file
+        if let entry = database?.entry(for: file) {
+            let arguments = FlagTranslator.translate(entry.arguments, source: file, directory: entry.directory,
+                                                     resourceInclude: resourceInclude)
+            return Job(arguments: arguments, mode: .compileDatabase, unsaved: [],
+                       note: "\(shown): flags from compile database \(database!.path)")
+        }
+        if let tree, tree.isPrepared, file.hasPrefix(tree.root + "/") {
+            return Job(arguments: tree.flags(for: file, resourceInclude: resourceInclude), mode: .kernelTree,
+                       unsaved: [], note: "\(shown): kernel-tree flags synthesized for \(tree.root)")
+        }
+        let unsaved = BareMode.unsavedFiles(for: file) { path in
+            self.overlay[path] ?? FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+        }
+        return Job(arguments: BareMode.flags(for: file, prelude: prelude, resourceInclude: resourceInclude),
+                   mode: .bare, unsaved: unsaved, note: "\(shown): bare mode (mmlint prelude, no kernel headers)")
+    }
+}

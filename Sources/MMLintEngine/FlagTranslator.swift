@@ -1,0 +1,61 @@
+/// Turns a compiler's argv (GCC or clang, as kbuild ran it) into arguments
+/// for libclang's parser: drops what is not about parsing or what clang
+/// rejects, swaps GCC's own header folder for clang's, and makes the
+/// analysis keep going and stay quiet about warnings.
+enum FlagTranslator {
+    /// GCC flags clang does not accept (exact spellings). Checked against
+    /// clang 14 with the flags of Debian's 6.1 and 6.12 kbuild commands; the
+    /// rest are GCC-only flags other configurations add.
+    static let gccOnly: Set<String> = [
+        "-mindirect-branch-register", "-mindirect-branch-cs-prefix", "-mskip-rax-setup",
+        "-mrecord-mcount", "-fconserve-stack", "-fno-allow-store-data-races",
+        "-fno-var-tracking-assignments", "-fno-inline-functions-called-once", "-fsched-pressure",
+        "-fno-code-hoisting", "-fno-tree-loop-im", "-fno-tree-loop-distribute-patterns",
+        "-fno-partial-inlining", "-fno-reorder-blocks",
+    ]
+    /// GCC flag families clang does not accept (prefixes).
+    static let gccOnlyPrefixes: [String] = [
+        "-mindirect-branch=", "-mfunction-return=", "-mpreferred-stack-boundary=",
+        "-ftrivial-auto-var-init=", "-falign-", "-Wimplicit-fallthrough=",
+        "-fmin-function-alignment=", "-fzero-call-used-regs=", "-fplugin", "-fno-ipa-",
+        "-fcallgraph-info", "-fstrict-flex-arrays", "-fconserve-stack",
+    ]
+    /// Flags that take their value as the next argument and are dropped with it.
+    static let droppedWithValue: Set<String> = ["-o", "-MF", "-MT", "-MQ"]
+    /// Dropped on their own: dependency output, compile-only, warnings-as-errors.
+    static let droppedAlone: Set<String> = ["-c", "-MD", "-MMD", "-MP", "-Werror", "-pipe", "-S", "-E"]
+
+    /// `argv` without the compiler and without `source`; `directory` is the
+    /// folder the command ran in (relative paths are resolved against it).
+    static func translate(_ argv: [String], source: String, directory: String,
+                          resourceInclude: String?) -> [String] {
+        var result: [String] = ["-working-directory", directory]
+        var index = argv.isEmpty ? 0 : 1
+        while index < argv.count {
+            let argument = argv[index]
+            index += 1
+            if droppedWithValue.contains(argument) { index += 1; continue }
+            if droppedAlone.contains(argument) || gccOnly.contains(argument) { continue }
+            if argument.hasPrefix("-Wp,") || argument.hasPrefix("-Werror=") { continue }
+            if gccOnlyPrefixes.contains(where: { argument.hasPrefix($0) }) { continue }
+            // GCC's own header folder (`-isystem <gcc>/include`) is GCC's, not clang's.
+            if argument == "-isystem", index < argv.count, argv[index].contains("/gcc/") {
+                index += 1
+                continue
+            }
+            if argument.hasPrefix("-isystem"), argument.contains("/gcc/") { continue }
+            // The source file itself.
+            if !argument.hasPrefix("-"), Paths.normalize(argument, relativeTo: directory) == source { continue }
+            result.append(argument)
+        }
+        return result + common(resourceInclude: resourceInclude)
+    }
+
+    /// What every parse gets: clang's own headers (kbuild passes -nostdinc),
+    /// no warnings, no error limit.
+    static func common(resourceInclude: String?) -> [String] {
+        var flags = ["-w", "-Wno-error", "-ferror-limit=0", "-fno-caret-diagnostics"]
+        if let resourceInclude { flags += ["-isystem", resourceInclude] }
+        return flags
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import MMLintCore
+
+/// What a reporter formats. Reporters decide nothing: the findings, their
+/// order and the summary are given.
+public struct Report: Sendable {
+    public var findings: [Finding]
+    public var rules: [RuleDescription]
+    /// Paths in the output are relative to this folder (the kernel tree's
+    /// root, or the current folder).
+    public var root: String
+    public var kernelVersion: KernelVersion?
+    public var summary: Summary
+    /// The text of a source line (1-based), for quoting; nil when unknown.
+    public var sourceLine: @Sendable (String, Int) -> String?
+
+    public struct Summary: Codable, Sendable, Equatable {
+        public var files: Int
+        public var parsed: Int
+        public var failed: Int
+        public var filesWithParseErrors: Int
+        public var parseErrors: Int
+        public var findings: Int
+        public var seconds: Double
+        public init(files: Int, parsed: Int, failed: Int, filesWithParseErrors: Int, parseErrors: Int,
+                    findings: Int, seconds: Double) {
+            self.files = files
+            self.parsed = parsed
+            self.failed = failed
+            self.filesWithParseErrors = filesWithParseErrors
+            self.parseErrors = parseErrors
+            self.findings = findings
+            self.seconds = seconds
+        }
+    }
+
+    public init(findings: [Finding], rules: [RuleDescription], root: String, kernelVersion: KernelVersion?,
+                summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine) {
+        self.findings = findings
+        self.rules = rules
+        self.root = root
+        self.kernelVersion = kernelVersion
+        self.summary = summary
+        self.sourceLine = sourceLine
+    }
+
+    /// `file` relative to the root.
+    public func display(_ file: String) -> String {
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file
+    }
+
+    /// Reads a line from disk.
+    public static let diskLine: @Sendable (String, Int) -> String? = { path, line in
+        guard line > 0, let data = FileManager.default.contents(atPath: path) else { return nil }
+        var current = 1
+        var start = data.startIndex
+        for index in data.indices where data[index] == UInt8(ascii: "\n") {
+            if current == line { return String(decoding: data[start..<index], as: UTF8.self) }
+            current += 1
+            start = data.index(after: index)
+        }
+        return current == line && start < data.endIndex ? String(decoding: data[start...], as: UTF8.self) : nil
+    }
+}
+
+/// Output formats.
+public enum OutputFormat: String, CaseIterable, Sendable {
+    case text, json, sarif
+
+    public func render(_ report: Report) -> String {
+        switch self {
+        case .text: return TextReporter.render(report)
+        case .json: return JSONReporter.render(report)
+        case .sarif: return SARIFReporter.render(report)
+        }
+    }
+}

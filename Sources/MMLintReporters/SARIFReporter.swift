@@ -1,0 +1,106 @@
+import Foundation
+import MMLintCore
+
+/// SARIF 2.1.0: one run, the rules in `tool.driver.rules`, locations relative
+/// to the tree root through the `SRCROOT` base id.
+public enum SARIFReporter {
+    struct Log: Encodable {
+        var schema = "https://json.schemastore.org/sarif-2.1.0.json"
+        var version = "2.1.0"
+        var runs: [Run]
+        enum CodingKeys: String, CodingKey { case schema = "$schema", version, runs }
+    }
+    struct Run: Encodable {
+        var tool: Tool
+        var originalUriBaseIds: [String: ArtifactLocation]
+        var results: [Result]
+        var properties: [String: String]
+    }
+    struct Tool: Encodable { var driver: Driver }
+    struct Driver: Encodable {
+        var name: String
+        var version: String
+        var informationUri: String
+        var rules: [RuleItem]
+    }
+    struct Text: Encodable { var text: String }
+    struct RuleItem: Encodable {
+        var id: String
+        var name: String
+        var shortDescription: Text
+        var fullDescription: Text
+        var help: Text
+        var defaultConfiguration: Configuration
+        var properties: [String: String]
+    }
+    struct Configuration: Encodable { var level: String }
+    struct ArtifactLocation: Encodable { var uri: String; var uriBaseId: String? }
+    struct Region: Encodable { var startLine: Int; var startColumn: Int }
+    struct PhysicalLocation: Encodable { var artifactLocation: ArtifactLocation; var region: Region }
+    struct Location: Encodable { var physicalLocation: PhysicalLocation }
+    struct ResultProperties: Encodable {
+        var function: String
+        var callee: String
+        var chain: [String]
+        var confidence: String
+        var suggestion: String
+        var macro: String?
+    }
+    struct Result: Encodable {
+        var ruleId: String
+        var ruleIndex: Int
+        var level: String
+        var message: Text
+        var locations: [Location]
+        var partialFingerprints: [String: String]
+        var properties: ResultProperties
+    }
+
+    public static func render(_ report: Report) -> String {
+        let rules = report.rules.map { rule in
+            RuleItem(id: rule.id, name: camelName(rule.id), shortDescription: Text(text: rule.summary),
+                     fullDescription: Text(text: rule.rationale), help: Text(text: rule.rationale),
+                     defaultConfiguration: Configuration(level: "warning"),
+                     properties: ["confidence": rule.confidence.rawValue])
+        }
+        let results = report.findings.map { f in
+            var fingerprint = FNV1a()
+            fingerprint.add(report.display(f.location.file) + "|" + f.ruleID + "|" + f.function + "|" + f.callee
+                            + "|" + f.chain.joined(separator: "→"))
+            return Result(
+                ruleId: f.ruleID,
+                ruleIndex: report.rules.firstIndex { $0.id == f.ruleID } ?? 0,
+                level: f.severity == .note ? "note" : f.severity.rawValue,
+                message: Text(text: f.message + "; " + f.suggestion),
+                locations: [Location(physicalLocation: PhysicalLocation(
+                    artifactLocation: ArtifactLocation(uri: uriPath(report.display(f.location.file)),
+                                                       uriBaseId: f.location.file.hasPrefix("/") && report.display(f.location.file) == f.location.file ? nil : "SRCROOT"),
+                    region: Region(startLine: f.location.line, startColumn: f.location.column)))],
+                partialFingerprints: ["mmlintKey/v1": fingerprint.hex],
+                properties: ResultProperties(function: f.function, callee: f.callee, chain: f.chain,
+                                             confidence: f.confidence.rawValue, suggestion: f.suggestion,
+                                             macro: f.macro))
+        }
+        var properties: [String: String] = [:]
+        if let version = report.kernelVersion { properties["kernelVersion"] = version.description }
+        let root = report.root.hasSuffix("/") ? report.root : report.root + "/"
+        let log = Log(runs: [Run(
+            tool: Tool(driver: Driver(name: ToolInfo.name, version: ToolInfo.version,
+                                      informationUri: ToolInfo.informationURI, rules: rules)),
+            originalUriBaseIds: ["SRCROOT": ArtifactLocation(uri: "file://" + uriPath(root), uriBaseId: nil)],
+            results: results, properties: properties)])
+        return JSONReporter.encode(log)
+    }
+
+    /// `mm-remap-in-fault` → `MmRemapInFault`.
+    static func camelName(_ id: String) -> String {
+        id.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// Percent-encodes what a URI path may not hold.
+    static func uriPath(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#[]")
+        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+    }
+}

@@ -1,0 +1,49 @@
+import MMLintCore
+
+/// Compiler-style text: `file:line:col: warning: message [rule-id]`, the
+/// source line with a caret under the call, then the chain and the suggestion.
+public enum TextReporter {
+    public static func render(_ report: Report) -> String {
+        var out = ""
+        for finding in report.findings {
+            let file = report.display(finding.location.file)
+            out += "\(file):\(finding.location.line):\(finding.location.column): "
+                + "\(finding.severity.rawValue): \(finding.message) [\(finding.ruleID)]\n"
+            if let line = report.sourceLine(finding.location.file, finding.location.line) {
+                out += line + "\n" + caret(under: line, column: finding.location.column) + "\n"
+            }
+            if !finding.chain.isEmpty {
+                out += "  chain: " + finding.chain.joined(separator: " → ") + "\n"
+            }
+            if !finding.suggestion.isEmpty {
+                out += "  suggestion: " + finding.suggestion + "\n"
+            }
+        }
+        return out
+    }
+
+    /// A caret at byte `column`, keeping the line's tabs so it lines up in any tab width.
+    static func caret(under line: String, column: Int) -> String {
+        var prefix = ""
+        for (index, byte) in line.utf8.enumerated() where index < column - 1 {
+            if byte == 0x09 {
+                prefix.append("\t")
+            } else if byte & 0xC0 != 0x80 {
+                prefix.append(" ")
+            }
+        }
+        return prefix + "^"
+    }
+
+    /// The one-line summary for stderr.
+    public static func summary(_ report: Report) -> String {
+        let s = report.summary
+        var parts = ["\(s.files) file\(s.files == 1 ? "" : "s")", "\(s.parsed) parsed"]
+        if s.failed > 0 { parts.append("\(s.failed) failed") }
+        parts.append("\(s.parseErrors) parse error\(s.parseErrors == 1 ? "" : "s")"
+                     + (s.parseErrors > 0 ? " in \(s.filesWithParseErrors) file\(s.filesWithParseErrors == 1 ? "" : "s")" : ""))
+        parts.append("\(s.findings) finding\(s.findings == 1 ? "" : "s")")
+        parts.append(String(format: "%.2fs", s.seconds))
+        return "mmlint: " + parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import MMLintCore
+
+/// The `mmlint` command.
+struct MMLint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mmlint",
+        abstract: "Find mm API misuse in Linux kernel C: remap in fault handlers, follow_pfn() and friends.",
+        discussion: "Exit status: 0 no findings, 1 findings, 2 usage or input error.",
+        version: ToolInfo.version,
+        subcommands: [Scan.self, Rules.self, Explain.self])
+}
+
+/// Exit status as documented: 0 clean, 1 findings, 2 errors.
+enum Status: Int32 {
+    case clean = 0, findings = 1, error = 2
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Argument errors exit 2 (ArgumentParser's default is 64), with its message.
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try MMLint.parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch let error as CleanExit {
+            MMLint.exit(withError: error)
+        } catch {
+            let code = MMLint.exitCode(for: error)
+            if code == .success {
+                MMLint.exit(withError: error)
+            }
+            printError("mmlint: " + MMLint.fullMessage(for: error))
+            exit(Status.error.rawValue)
+        }
+    }
+}

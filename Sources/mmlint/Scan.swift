@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import MMLintCore
+import MMLintEngine
+import MMLintReporters
+
+/// `mmlint scan PATH...`: every C file of the paths, one program.
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scan files or folders for mm API misuse.",
+        discussion: """
+            Flags for each file come from a compile_commands.json (--compile-commands, \
+            or one at the kernel tree's root), else from kbuild's rules for a prepared \
+            kernel tree, else bare mode (mmlint's prelude of mm declarations). \
+            -v says which, per file.
+            """)
+
+    @Argument(help: "C files or folders (folders are searched for .c files).")
+    var paths: [String]
+
+    @Option(name: .customLong("compile-commands"), help: "A compile_commands.json, or the folder holding it.")
+    var compileCommands: String?
+
+    @Option(help: "Output format: text, json or sarif.")
+    var format: Format = .text
+
+    @Option(name: .shortAndLong, help: "Parallel parsers (default: number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("rule"), help: "Run only this rule (repeatable).")
+    var rules: [String] = []
+
+    @Option(name: .customLong("kernel-version"), help: "Kernel version for messages (default: the tree's Makefile).")
+    var kernelVersion: String?
+
+    @Flag(name: .shortAndLong, help: "Say where each file's flags came from, and show parse errors.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "No summary line on stderr.")
+    var quiet = false
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, sarif
+    }
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let kernelVersion, KernelVersion(kernelVersion) == nil {
+            throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 6.1 or 6.12.3")
+        }
+    }
+
+    func run() throws {
+        let started = Date()
+        var status = Status.error
+        do {
+            let engine = try Engine(ruleIDs: rules)
+            let files = try SourceFiles.collect(paths)
+            let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
+            let result = engine.analyze(AnalysisOptions(
+                files: files, compileDatabase: database, jobs: jobs,
+                kernelVersion: kernelVersion.flatMap { KernelVersion($0) }))
+            for warning in result.warnings { printError("mmlint: warning: " + warning) }
+            for failure in result.failures { printError("mmlint: error: " + failure) }
+            let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
+            if verbose {
+                if let version = result.kernelVersion { printError("mmlint: kernel version \(version)") }
+                for note in result.flagNotes { printError("mmlint: " + note) }
+                for unit in result.units {
+                    for error in unit.errors {
+                        let place = error.location.map {
+                            "\(Paths.relative($0.file, to: root)):\($0.line):\($0.column): "
+                        } ?? "\(Paths.relative(unit.file, to: root)): "
+                        printError(place + "parse error: " + error.message)
+                    }
+                }
+            }
+            let report = Report(
+                findings: result.findings, rules: engine.rules.map(\.description), root: root,
+                kernelVersion: result.kernelVersion,
+                summary: Report.Summary(
+                    files: files.count, parsed: result.units.count, failed: result.failures.count,
+                    filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
+                    parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
+                    findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
+            let output = OutputFormat(rawValue: format.rawValue)!.render(report)
+            FileHandle.standardOutput.write(Data(output.utf8))
+            if !quiet { printError(TextReporter.summary(report)) }
+            status = result.findings.isEmpty ? .clean : .findings
+        } catch {
+            printError("mmlint: " + error.description)
+        }
+        throw ExitCode(status.rawValue)
+    }
+}
+
+/// The C files named by the command line: files as given, folders searched
+/// recursively (hidden folders skipped), in path order.
+enum SourceFiles {
+    static func collect(_ paths: [String]) throws(EngineError) -> [String] {
+        var files: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            let absolute = Paths.normalize(path)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+                throw .input("\(path): no such file or folder")
+            }
+            if !isDirectory.boolValue {
+                guard fm.isReadableFile(atPath: absolute) else { throw .input("\(path): cannot be read") }
+                files.append(absolute)
+                continue
+            }
+            guard let walker = fm.enumerator(atPath: absolute) else { throw .input("\(path): cannot be listed") }
+            var found: [String] = []
+            while let relative = walker.nextObject() as? String {
+                let name = (relative as NSString).lastPathComponent
+                if name.hasPrefix(".") {
+                    if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
+                    continue
+                }
+                if name.hasSuffix(".c") { found.append(absolute + "/" + relative) }
+            }
+            files.append(contentsOf: found.sorted())
+        }
+        var seen = Set<String>()
+        return files.filter { seen.insert($0).inserted }
+    }
+}
+
+/// `--compile-commands`, else a compile_commands.json at the kernel tree's
+/// root, else none.
+enum CompileDatabaseLocator {
+    static func find(explicit: String?, files: [String]) throws(EngineError) -> CompileDatabase? {
+        if let explicit { return try CompileDatabase(at: explicit) }
+        guard let first = files.first, let root = KernelTree.root(containing: first) else { return nil }
+        let candidate = root + "/compile_commands.json"
+        guard FileManager.default.fileExists(atPath: candidate) else { return nil }
+        return try CompileDatabase(at: candidate)
+    }
+}

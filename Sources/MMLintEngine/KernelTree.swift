@@ -85,26 +85,7 @@ public final class KernelTree: @unchecked Sendable {
         let modname = module.replacingOccurrences(of: "-", with: "_")
         flags += ["-DKBUILD_MODFILE=\"\(dir)/\(module)\"", "-DKBUILD_BASENAME=\"\(base)\"",
                   "-DKBUILD_MODNAME=\"\(modname)\"", "-D__KBUILD_MODNAME=kmod_\(modname)"]
-        return Self.includeAndDefineFlags(flags, root: root) + FlagTranslator.common(resourceInclude: resourceInclude)
-    }
-
-    /// Keeps `-I`/`-D`/`-U`/`-include` and the base flags; makefile entries
-    /// contribute only their include paths and macros (their warnings and
-    /// optimization flags do not change the parse).
-    static func includeAndDefineFlags(_ flags: [String], root: String) -> [String] {
-        var result: [String] = []
-        var index = 0
-        while index < flags.count {
-            let flag = flags[index]
-            index += 1
-            if (flag == "-I" || flag == "-include" || flag == "-D" || flag == "-isystem"), index < flags.count {
-                result += [flag, flags[index]]
-                index += 1
-            } else if flag.hasPrefix("-") {
-                result.append(flag)
-            }
-        }
-        return result
+        return flags + FlagTranslator.common(resourceInclude: resourceInclude)
     }
 
     private func makefile(_ dir: String) -> KbuildMakefile? {

@@ -109,6 +109,10 @@ public struct FaultContextKnowledge: Codable, Sendable {
         /// The struct that holds the callback, e.g. `vm_operations_struct`.
         public var `struct`: String
         public var fields: [String]
+        public init(struct name: String, fields: [String]) {
+            self.struct = name
+            self.fields = fields
+        }
     }
     public struct Signature: Codable, Sendable {
         /// The return type's typedef name, `vm_fault_t`.
@@ -116,6 +120,11 @@ public struct FaultContextKnowledge: Codable, Sendable {
         /// The struct a parameter points to, `vm_fault`.
         public var parameter: String
         public var label: String
+        public init(returns: String, parameter: String, label: String) {
+            self.returns = returns
+            self.parameter = parameter
+            self.label = label
+        }
     }
     public var callbacks: [Callback]
     public var signature: Signature

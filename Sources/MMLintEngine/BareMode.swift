@@ -9,7 +9,7 @@ import Foundation
 enum BareMode {
     static func flags(for file: String, prelude: String, resourceInclude: String?) -> [String] {
         let dir = (file as NSString).deletingLastPathComponent
-        return ["-working-directory", dir, "-std=gnu11", "-D__KERNEL__", "-D__mmlint_bare__",
+        return ["-std=gnu11", "-D__KERNEL__", "-D__mmlint_bare__",
                 "-include", prelude, "-I" + dir]
             + FlagTranslator.common(resourceInclude: resourceInclude)
     }

@@ -29,7 +29,7 @@ enum FlagTranslator {
     /// folder the command ran in (relative paths are resolved against it).
     static func translate(_ argv: [String], source: String, directory: String,
                           resourceInclude: String?) -> [String] {
-        var result: [String] = ["-working-directory", directory]
+        var result: [String] = []
         var index = argv.isEmpty ? 0 : 1
         while index < argv.count {
             let argument = argv[index]
@@ -48,7 +48,34 @@ enum FlagTranslator {
             if !argument.hasPrefix("-"), Paths.normalize(argument, relativeTo: directory) == source { continue }
             result.append(argument)
         }
-        return result + common(resourceInclude: resourceInclude)
+        return absolutize(result, directory: directory) + common(resourceInclude: resourceInclude)
+    }
+
+    /// Flags that name a path, joined (`-Ipath`) or separate (`-I path`).
+    static let pathFlags = ["-I", "-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-iprefix"]
+
+    /// Makes relative include paths absolute against `directory`. (clang's
+    /// `-working-directory` would do it by changing the process's current
+    /// folder, which parallel parses share.)
+    static func absolutize(_ flags: [String], directory: String) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < flags.count {
+            let flag = flags[index]
+            index += 1
+            if pathFlags.contains(flag), index < flags.count {
+                result += [flag, Paths.normalize(flags[index], relativeTo: directory)]
+                index += 1
+                continue
+            }
+            if let prefix = pathFlags.first(where: { flag.hasPrefix($0) && flag.count > $0.count }),
+               prefix == "-I" || prefix == "-isystem" || prefix == "-iquote" || prefix == "-idirafter" {
+                result.append(prefix + Paths.normalize(String(flag.dropFirst(prefix.count)), relativeTo: directory))
+                continue
+            }
+            result.append(flag)
+        }
+        return result
     }
 
     /// What every parse gets: clang's own headers (kbuild passes -nostdinc),

@@ -41,7 +41,7 @@ public final class KernelTree: @unchecked Sendable {
         config = Self.readConfig(root + "/include/config/auto.conf")
 
         let topMakefile = (try? String(contentsOfFile: root + "/Makefile", encoding: .utf8)) ?? ""
-        var flags = ["-working-directory", root, "-nostdinc"]
+        var flags = ["-nostdinc"]
         for dir in ["arch/x86/include", "arch/x86/include/generated", "include", "arch/x86/include/uapi",
                     "arch/x86/include/generated/uapi", "include/uapi", "include/generated/uapi"] {
             flags.append("-I" + root + "/" + dir)
@@ -85,7 +85,7 @@ public final class KernelTree: @unchecked Sendable {
         let modname = module.replacingOccurrences(of: "-", with: "_")
         flags += ["-DKBUILD_MODFILE=\"\(dir)/\(module)\"", "-DKBUILD_BASENAME=\"\(base)\"",
                   "-DKBUILD_MODNAME=\"\(modname)\"", "-D__KBUILD_MODNAME=kmod_\(modname)"]
-        return flags + FlagTranslator.common(resourceInclude: resourceInclude)
+        return FlagTranslator.absolutize(flags, directory: root) + FlagTranslator.common(resourceInclude: resourceInclude)
     }
 
     private func makefile(_ dir: String) -> KbuildMakefile? {

@@ -71,7 +71,7 @@ public struct RemapInFault: Rule {
                 """
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
-                	unsigned long pfn = bar_base_pfn + vmf->pgoff;
+                	unsigned long pfn = vmf->vma->vm_pgoff + vmf->pgoff;
 
                 	return vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn, vmf->vma->vm_page_prot);
                 }

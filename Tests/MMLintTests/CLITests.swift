@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+
+/// The `mmlint` executable end to end: output formats, exit status, errors.
+final class CLITests: XCTestCase {
+    func testScanExampleTextAndExitOne() throws {
+        let result = try runCommand(Repo.executable, ["scan", "fixtures/example"], in: Repo.root)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let lines = result.stdout.components(separatedBy: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("fixtures/example/bar_map.c:10:9: warning: io_remap_pfn_range() maps a whole range"), lines[0])
+        XCTAssertTrue(lines[0].hasSuffix("[mm-remap-in-fault]"), lines[0])
+        XCTAssertEqual(lines[1], "\treturn io_remap_pfn_range(vma, vma->vm_start, pfn, /* expect: mm-remap-in-fault chain: .fault of bar_mmap_ops → bar_mmap_fault → bar_map_vma → io_remap_pfn_range */")
+        XCTAssertEqual(lines[2], "\t       ^")
+        XCTAssertEqual(lines[3], "  chain: .fault of bar_mmap_ops → bar_mmap_fault → bar_map_vma → io_remap_pfn_range")
+        XCTAssertTrue(lines[4].hasPrefix("  suggestion: map only the faulting page with vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn, prot)"), lines[4])
+        XCTAssertTrue(result.stderr.contains("mmlint: 2 files, 2 parsed, 0 parse errors, 1 finding"), result.stderr)
+    }
+
+    func testCleanScanExitsZeroAndQuietIsQuiet() throws {
+        let result = try runCommand(Repo.executable, ["scan", "-q", "fixtures/no-findings"], in: Repo.root)
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(result.stderr, "")
+    }
+
+    func testVerboseSaysWhereFlagsCameFrom() throws {
+        let result = try runCommand(Repo.executable, ["scan", "-v", "fixtures/direct-call"], in: Repo.root)
+        XCTAssertTrue(result.stderr.contains("fault_direct.c: bare mode (mmlint prelude, no kernel headers)"), result.stderr)
+    }
+
+    func testUsageAndInputErrorsExitTwo() throws {
+        let missing = try runCommand(Repo.executable, ["scan", "no/such/dir"], in: Repo.root)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stdout, "")
+        XCTAssertTrue(missing.stderr.contains("no/such/dir: no such file or folder"), missing.stderr)
+
+        let badOption = try runCommand(Repo.executable, ["scan", "--format", "xml", "fixtures"], in: Repo.root)
+        XCTAssertEqual(badOption.status, 2)
+        XCTAssertTrue(badOption.stderr.contains("xml"), badOption.stderr)
+
+        let badRule = try runCommand(Repo.executable, ["scan", "--rule", "mm-nope", "fixtures"], in: Repo.root)
+        XCTAssertEqual(badRule.status, 2)
+        XCTAssertTrue(badRule.stderr.contains("unknown rule 'mm-nope'"), badRule.stderr)
+
+        let dir = try temporaryDirectory(self)
+        try "not json".write(toFile: dir + "/compile_commands.json", atomically: true, encoding: .utf8)
+        let badDatabase = try runCommand(Repo.executable, ["scan", "--compile-commands", dir, "fixtures/example"], in: Repo.root)
+        XCTAssertEqual(badDatabase.status, 2)
+        XCTAssertTrue(badDatabase.stderr.contains("compile_commands.json: not a compile database"), badDatabase.stderr)
+
+        let badVersion = try runCommand(Repo.executable, ["scan", "--kernel-version", "x", "fixtures"], in: Repo.root)
+        XCTAssertEqual(badVersion.status, 2)
+    }
+
+    func testRuleFilter() throws {
+        let result = try runCommand(Repo.executable, ["scan", "-q", "--rule", "mm-follow-pfn", "--format", "json", "fixtures"], in: Repo.root)
+        XCTAssertEqual(result.status, 1)
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let ids = Set((json["findings"] as! [[String: Any]]).map { $0["ruleId"] as! String })
+        XCTAssertEqual(ids, ["mm-follow-pfn"])
+    }
+
+    func testKernelVersionOptionChangesAdvice() throws {
+        let result = try runCommand(Repo.executable, ["scan", "-q", "--kernel-version", "6.12", "fixtures/follow-pfn"], in: Repo.root)
+        XCTAssertTrue(result.stdout.contains("follow_pfnmap_start(&args)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("removed in v6.10: this call does not build"), result.stdout)
+    }
+
+    func testRulesAndExplain() throws {
+        let rules = try runCommand(Repo.executable, ["rules"])
+        XCTAssertEqual(rules.status, 0)
+        XCTAssertTrue(rules.stdout.contains("mm-remap-in-fault"))
+        XCTAssertTrue(rules.stdout.contains("mm-follow-pfn"))
+
+        let explain = try runCommand(Repo.executable, ["explain", "mm-remap-in-fault"])
+        XCTAssertEqual(explain.status, 0)
+        XCTAssertTrue(explain.stdout.hasPrefix("mm-remap-in-fault: "))
+        XCTAssertTrue(explain.stdout.contains("Confidence: high"))
+        XCTAssertTrue(explain.stdout.contains("  io_remap_pfn_range()"))
+        XCTAssertTrue(explain.stdout.contains("Flagged (1):"))
+        XCTAssertTrue(explain.stdout.contains("Not flagged (1):"))
+        XCTAssertTrue(explain.stdout.contains("vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn"))
+
+        let unknown = try runCommand(Repo.executable, ["explain", "mm-nope"])
+        XCTAssertEqual(unknown.status, 2)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import MMLintCore
+import MMLintRules
+import XCTest
+
+/// The program and the rules work on facts alone: these tests build facts by
+/// hand, without parsing anything.
+final class CoreTests: XCTestCase {
+    let faultContext = FaultContextKnowledge(
+        callbacks: [.init(struct: "vm_operations_struct", fields: ["fault", "huge_fault"])],
+        signature: .init(returns: "vm_fault_t", parameter: "vm_fault", label: "vm_fault_t handler signature"))
+
+    func location(_ file: String, _ line: Int) -> Location { Location(file: file, line: line, column: 2) }
+
+    func function(_ name: String, file: String = "/t/a.c", line: Int = 1, signature: Bool = false,
+                  calls: [String]) -> FunctionFact {
+        FunctionFact(usr: "c:@F@\(name)", name: name, location: location(file, line),
+                     faultSignature: signature ? FaultSignature(vmfParameter: "vmf") : nil,
+                     calls: calls.enumerated().map { index, callee in
+                         CallFact(callee: callee, calleeUSR: "c:@F@\(callee)", location: location(file, line + index + 1))
+                     })
+    }
+
+    func testShortestChainAcrossUnitsAndCallbackLabelWins() {
+        let a = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("h_fault", line: 10, signature: true, calls: ["long_way", "short_way"]),
+        ], bindings: [CallbackBinding(structName: "vm_operations_struct", field: "fault", functionUSR: "c:@F@h_fault",
+                                      functionName: "h_fault", holder: "h_ops", kind: .initializer,
+                                      location: location("/t/a.c", 30))])
+        let b = UnitFacts(file: "/t/b.c", flagMode: .bare, functions: [
+            function("long_way", file: "/t/b.c", line: 1, calls: ["middle"]),
+            function("middle", file: "/t/b.c", line: 10, calls: ["target"]),
+            function("short_way", file: "/t/b.c", line: 20, calls: ["target"]),
+            function("target", file: "/t/b.c", line: 30, calls: ["remap_pfn_range"]),
+            function("unrelated", file: "/t/b.c", line: 40, calls: ["remap_pfn_range"]),
+        ])
+        // Order of units must not matter.
+        for units in [[a, b], [b, a]] {
+            let program = Program(units: units, faultContext: faultContext)
+            XCTAssertEqual(program.roots.map(\.label), [".fault of h_ops"])
+            let context = program.faultContext(of: "c:@F@target")
+            XCTAssertEqual(context?.path.map(\.name), ["h_fault", "short_way", "target"])
+            XCTAssertNil(program.faultContext(of: "c:@F@unrelated"))
+        }
+    }
+
+    func testSignatureRootWithoutBinding() {
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("lonely_fault", signature: true, calls: ["helper"]),
+            function("helper", line: 20, calls: []),
+        ])
+        let program = Program(units: [unit], faultContext: faultContext)
+        XCTAssertEqual(program.roots.map(\.label), ["vm_fault_t handler signature"])
+        XCTAssertEqual(program.faultContext(of: "c:@F@helper")?.path.map(\.name), ["lonely_fault", "helper"])
+    }
+
+    func testCallsInsideWatchedAPIsAreTheirOwnBusiness() {
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("io_remap_pfn_range", file: "/t/mm.h", calls: ["remap_pfn_range"]),
+            function("user", line: 20, calls: ["io_remap_pfn_range"]),
+        ])
+        let program = Program(units: [unit], faultContext: faultContext)
+        let calls = program.calls(to: ["remap_pfn_range", "io_remap_pfn_range"])
+        XCTAssertEqual(calls.map(\.function.name), ["user"])
+    }
+
+    func testVersionParsingAndRanges() {
+        XCTAssertEqual(KernelVersion("v6.12.3"), KernelVersion(6, 12, 3))
+        XCTAssertEqual(KernelVersion("6.1"), KernelVersion(6, 1, 0))
+        XCTAssertEqual(KernelVersion("6.12.0-rc3"), KernelVersion(6, 12, 0))
+        XCTAssertNil(KernelVersion("six"))
+        XCTAssertTrue(KernelVersion(6, 1, 192) < KernelVersion(6, 10))
+        let range = VersionRange(since: KernelVersion(6, 10), until: KernelVersion(6, 12))
+        XCTAssertTrue(range.contains(KernelVersion(6, 11, 5)))
+        XCTAssertFalse(range.contains(KernelVersion(6, 12)))
+        XCTAssertFalse(range.contains(KernelVersion(6, 9, 9)))
+    }
+
+    /// follow_pfn advice follows the tree's version (data in rules/mm-follow-pfn.yaml).
+    func testFollowPfnSuggestionFollowsVersion() throws {
+        let knowledge = try KnowledgeBase(directory: Repo.rules)
+        let rule = try FollowPfn(knowledge: knowledge)
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("lookup", calls: ["follow_pfn"]),
+        ])
+        func suggestion(_ version: KernelVersion?) -> (String, String) {
+            let program = Program(units: [unit], faultContext: knowledge.faultContext, kernelVersion: version)
+            let finding = rule.check(program)[0]
+            return (finding.message, finding.suggestion)
+        }
+        XCTAssertTrue(suggestion(KernelVersion(6, 1)).1.contains("follow_pte(vma->vm_mm"))
+        XCTAssertTrue(suggestion(KernelVersion(6, 10)).1.contains("follow_pte(vma, address"))
+        XCTAssertTrue(suggestion(KernelVersion(6, 10)).0.contains("removed in v6.10: this call does not build"))
+        XCTAssertTrue(suggestion(KernelVersion(6, 12)).1.contains("follow_pfnmap_start"))
+        let unknown = suggestion(nil)
+        XCTAssertTrue(unknown.1.contains("follow_pte()") && unknown.1.contains("follow_pfnmap_start()"), unknown.1)
+        XCTAssertFalse(unknown.0.contains("this tree"), unknown.0)
+    }
+
+    func testFaultPathFollowPfnPointsAtVmfInsert() throws {
+        let knowledge = try KnowledgeBase(directory: Repo.rules)
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            FunctionFact(usr: "c:@F@f", name: "f", location: location("/t/a.c", 1),
+                         faultSignature: FaultSignature(vmfParameter: "fault"),
+                         calls: [CallFact(callee: "follow_pfn", calleeUSR: "c:@F@follow_pfn", location: location("/t/a.c", 3))]),
+        ])
+        let program = Program(units: [unit], faultContext: knowledge.faultContext, kernelVersion: KernelVersion(6, 1))
+        let finding = try XCTUnwrap(FollowPfn(knowledge: knowledge).check(program).first)
+        XCTAssertTrue(finding.suggestion.contains("vmf_insert_pfn_prot(fault->vma, fault->address"), finding.suggestion)
+        XCTAssertEqual(finding.chain, ["vm_fault_t handler signature", "f", "follow_pfn"])
+    }
+
+    func testKnowledgeErrorsNameTheFile() throws {
+        let dir = try temporaryDirectory(self)
+        try "id: [".write(toFile: dir + "/fault-context.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try KnowledgeBase(directory: dir)) { error in
+            XCTAssertTrue("\(error)".contains("fault-context.yaml: not a valid rule file"), "\(error)")
+        }
+        XCTAssertThrowsError(try KnowledgeBase(directory: dir + "/nope")) { error in
+            XCTAssertTrue("\(error)".contains("rules folder not found"), "\(error)")
+        }
+    }
+
+    /// Adding a forbidden API is a data edit: a copy of rules/ with one more
+    /// API flags calls of it.
+    func testNewAPIIsADataEdit() throws {
+        let dir = try temporaryDirectory(self)
+        for name in try FileManager.default.contentsOfDirectory(atPath: Repo.rules) {
+            try FileManager.default.copyItem(atPath: Repo.rules + "/" + name, toPath: dir + "/" + name)
+        }
+        let path = dir + "/mm-remap-in-fault.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "apis:\n", with: "apis:\n  - name: my_new_remap\n")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let rule = try RemapInFault(knowledge: KnowledgeBase(directory: dir))
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("x_fault", signature: true, calls: ["my_new_remap"]),
+        ])
+        let findings = rule.check(Program(units: [unit], faultContext: faultContext))
+        XCTAssertEqual(findings.map(\.callee), ["my_new_remap"])
+    }
+}

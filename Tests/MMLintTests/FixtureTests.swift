@@ -1,0 +1,66 @@
+import Foundation
+import MMLintCore
+import MMLintEngine
+import XCTest
+
+/// Every folder of fixtures/ is scanned as one program; its inline
+/// expectations must match the findings exactly, and bare mode must parse it
+/// without errors.
+final class FixtureTests: XCTestCase {
+    func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        let dir = Repo.fixtures + "/" + name
+        let files = cFiles(in: dir)
+        XCTAssertFalse(files.isEmpty, "no C files in \(dir)", file: file, line: line)
+        let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2))
+        XCTAssertEqual(result.failures, [], file: file, line: line)
+        for unit in result.units {
+            XCTAssertEqual(unit.flagMode, .bare, file: file, line: line)
+            XCTAssertEqual(unit.errors.map(\.message), [], "parse errors in \(unit.file)", file: file, line: line)
+        }
+        let (expected, noFindings) = Expectations.read(in: dir)
+        XCTAssertFalse(expected.isEmpty && noFindings.isEmpty,
+                       "\(name) states no expectation: add /* expect: … */ or /* expect-no-findings */",
+                       file: file, line: line)
+        for problem in Expectations.mismatches(findings: result.findings, expected: expected) {
+            XCTFail("\(name): \(problem)", file: file, line: line)
+        }
+    }
+
+    func testBundledExample() { check("example") }
+    func testDirectCall() { check("direct-call") }
+    func testHelperChainOfThree() { check("helper-chain") }
+    func testHelperInAnotherFile() { check("cross-file") }
+    func testMacroWrappedCall() { check("macro") }
+    func testIfdefOpsField() { check("ifdef-ops") }
+    func testEachCallbackKind() { check("callbacks") }
+    func testRuntimeAssignedAndPositionalOps() { check("runtime-ops") }
+    func testSignatureOnlyRoot() { check("signature-only") }
+    func testRemapAtMmapAndVmfInsertAreClean() { check("no-findings") }
+    func testFollowPfn() { check("follow-pfn") }
+    func testBareModeIncludes() { check("bare-includes") }
+
+    /// Every fixture folder has a test above.
+    func testEveryFixtureFolderIsCovered() throws {
+        let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
+                            "callbacks", "runtime-ops", "signature-only", "no-findings", "follow-pfn",
+                            "bare-includes"]
+        let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)
+            return isDirectory.boolValue
+        }
+        XCTAssertEqual(Set(folders), covered)
+    }
+
+    /// The harness itself: a missing and an unexpected finding are both reported.
+    func testHarnessReportsMissingAndUnexpected() {
+        let finding = Finding(ruleID: "mm-follow-pfn", confidence: .high,
+                              location: Location(file: "/x/a.c", line: 3, column: 1),
+                              function: "f", callee: "follow_pfn", chain: [], message: "", suggestion: "")
+        let expectation = Expectation(file: "/x/a.c", line: 4, rule: "mm-follow-pfn", chain: nil)
+        let problems = Expectations.mismatches(findings: [finding], expected: [expectation])
+        XCTAssertEqual(problems.count, 2)
+        XCTAssertTrue(problems.contains { $0.hasPrefix("missing finding") })
+        XCTAssertTrue(problems.contains { $0.hasPrefix("unexpected finding") })
+    }
+}

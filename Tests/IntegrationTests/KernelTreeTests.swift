@@ -1,0 +1,172 @@
+import Foundation
+import MMLintCore
+import MMLintEngine
+import XCTest
+
+/// mmlint on Debian's real kernel sources, prepared once by
+/// scripts/prepare-kernels.sh into a cache folder outside the clone.
+final class KernelTreeTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let cache: String = {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["MMLINT_KERNEL_CACHE"], !explicit.isEmpty { return explicit }
+        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.cache")
+        return base + "/mmlint/kernels"
+    }()
+    static let engine: Engine = {
+        do { return try Engine(rulesDirectory: repo + "/rules") } catch { fatalError("\(error)") }
+    }()
+
+    /// The prepared tree, or a failure that says how to prepare it.
+    func tree(_ version: String) throws -> String {
+        let root = Self.cache + "/linux-source-" + version
+        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
+            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
+            throw XCTSkip("no tree")
+        }
+        return root
+    }
+
+    func vfioFiles(_ root: String) -> [String] {
+        (FileManager.default.enumerator(atPath: root + "/drivers/vfio")?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".c") }.sorted().map { root + "/drivers/vfio/" + $0 }
+    }
+
+    func database(_ root: String) throws -> CompileDatabase {
+        try CompileDatabase(at: root + "/compile_commands.json")
+    }
+
+    /// The database's drivers/vfio entries: the files this configuration builds.
+    func builtVfioFiles(_ root: String) throws -> [String] {
+        try database(root).entries.keys.filter { $0.hasPrefix(root + "/drivers/vfio/") }.sorted()
+    }
+
+    /// The line of `needle` after the first line containing `after`.
+    func line(of needle: String, after: String, in file: String) throws -> Int {
+        let lines = try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: "\n")
+        let start = try XCTUnwrap(lines.firstIndex { $0.contains(after) })
+        let index = try XCTUnwrap(lines[start...].firstIndex { $0.contains(needle) })
+        return index + 1
+    }
+
+    func test61VfioGivesExactlyTheFaultHandlerRemap() throws {
+        let root = try tree("6.1")
+        let result = Self.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
+        XCTAssertEqual(result.kernelVersion?.major, 6)
+        XCTAssertEqual(result.kernelVersion?.minor, 1)
+        XCTAssertEqual(result.findings.count, 1, result.findings.map(\.message).joined(separator: "\n"))
+        let finding = try XCTUnwrap(result.findings.first)
+        let file = root + "/drivers/vfio/pci/vfio_pci_core.c"
+        XCTAssertEqual(finding.ruleID, "mm-remap-in-fault")
+        XCTAssertEqual(finding.location.file, file)
+        XCTAssertEqual(finding.location.line,
+                       try line(of: "io_remap_pfn_range(vma", after: "static vm_fault_t vfio_pci_mmap_fault(", in: file))
+        XCTAssertEqual(finding.function, "vfio_pci_mmap_fault")
+        XCTAssertEqual(finding.callee, "io_remap_pfn_range")
+        XCTAssertEqual(finding.chain, [".fault of vfio_pci_mmap_ops", "vfio_pci_mmap_fault", "io_remap_pfn_range"])
+        XCTAssertEqual(finding.confidence, .high)
+        // 6.1 predates the v6.3 lock assertion: the message says it is coming.
+        XCTAssertTrue(finding.message.contains("from v6.3 on"), finding.message)
+        XCTAssertTrue(finding.suggestion.contains("vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn, prot)"))
+    }
+
+    func test612VfioIsCleanAndItsHandlersWereSeen() throws {
+        let root = try tree("6.12")
+        let result = Self.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
+        XCTAssertEqual(result.findings.map(\.message), [])
+        // Not an empty analysis: the fixed handlers are roots and reach the vmf_* call.
+        let labels = Set(result.program.roots.map(\.label))
+        XCTAssertTrue(labels.contains(".fault of vfio_pci_mmap_ops"), "\(labels)")
+        XCTAssertTrue(labels.contains(".huge_fault of vfio_pci_mmap_ops"), "\(labels)")
+        let huge = try XCTUnwrap(result.program.functions.values.first { $0.name == "vfio_pci_mmap_huge_fault" })
+        XCTAssertTrue(huge.calls.contains { $0.callee == "vmf_insert_pfn" })
+        // Its shortest way in is its own .huge_fault slot (#ifdef'd, compiled with THP).
+        XCTAssertEqual(result.program.faultContext(of: huge.usr)?.root.label, ".huge_fault of vfio_pci_mmap_ops")
+    }
+
+    func testEveryDatabaseFileParsesWithoutErrors() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let files = try builtVfioFiles(root)
+            XCTAssertGreaterThanOrEqual(files.count, 14, version)
+            let result = Self.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
+            XCTAssertEqual(result.failures, [], version)
+            XCTAssertEqual(result.units.count, files.count, version)
+            for unit in result.units {
+                XCTAssertEqual(unit.flagMode, .compileDatabase, unit.file)
+                XCTAssertEqual(unit.errors.map(\.message), [], "\(version): \(unit.file)")
+                XCTAssertFalse(unit.functions.isEmpty, "\(version): \(unit.file) yielded no functions")
+            }
+        }
+    }
+
+    /// Kernel-tree mode (no database) parses the same files as cleanly and
+    /// finds the same thing: the synthesized flags match kbuild's.
+    func testKernelTreeFlagsMatchTheDatabase() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let files = try builtVfioFiles(root)
+            let withDatabase = Self.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
+            let synthesized = Self.engine.analyze(AnalysisOptions(files: files))
+            for unit in synthesized.units {
+                XCTAssertEqual(unit.flagMode, .kernelTree, unit.file)
+                XCTAssertEqual(unit.errors.map(\.message), [], "\(version): \(unit.file)")
+            }
+            XCTAssertEqual(synthesized.findings, withDatabase.findings, version)
+            XCTAssertEqual(Set(synthesized.program.functions.keys), Set(withDatabase.program.functions.keys), version)
+        }
+    }
+
+    /// A real follow_pfn() user (6.1's videobuf-dma-contig.c), with advice for 6.1.
+    func test61FollowPfnUserGetsFollowPteAdvice() throws {
+        let root = try tree("6.1")
+        let file = root + "/drivers/media/v4l2-core/videobuf-dma-contig.c"
+        let result = Self.engine.analyze(AnalysisOptions(files: [file]))
+        XCTAssertEqual(result.units.first?.errors.map(\.message), [])
+        XCTAssertEqual(result.findings.map(\.ruleID), ["mm-follow-pfn"])
+        XCTAssertEqual(result.findings.first?.location.line, try line(of: "follow_pfn(vma", after: "videobuf_dma_contig_user_get", in: file))
+        XCTAssertTrue(result.findings.first?.suggestion.contains("follow_pte(vma->vm_mm") ?? false)
+    }
+
+    /// Drivers whose Makefiles add include folders parse in kernel-tree mode.
+    func testDriversWithMakefileIncludesParse() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let files = ["drivers/gpu/drm/i915/gem/i915_gem_mman.c", "drivers/gpu/drm/nouveau/nouveau_gem.c",
+                         "drivers/gpu/drm/amd/amdgpu/amdgpu_gem.c"].map { root + "/" + $0 }
+            let result = Self.engine.analyze(AnalysisOptions(files: files))
+            for unit in result.units {
+                XCTAssertEqual(unit.flagMode, .kernelTree)
+                XCTAssertEqual(unit.errors.map(\.message), [], "\(version): \(unit.file)")
+            }
+        }
+    }
+
+    /// The command line on the real tree: database found at the root, SARIF
+    /// paths relative to it, exit status 1.
+    func testCommandLineOnRealTree() throws {
+        let root = try tree("6.1")
+        let exe = Self.repo + "/.build/debug/mmlint"
+        let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
+            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["scan", "-v", "--format", "sarif", "drivers/vfio/pci"]
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, stderr)
+        XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_core.c: flags from compile database"), stderr)
+        let sarif = try JSONSerialization.jsonObject(with: stdout) as! [String: Any]
+        let result = ((sarif["runs"] as! [[String: Any]])[0]["results"] as! [[String: Any]])[0]
+        let location = (result["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any]
+        XCTAssertEqual((location["artifactLocation"] as! [String: Any])["uri"] as? String, "drivers/vfio/pci/vfio_pci_core.c")
+    }
+}

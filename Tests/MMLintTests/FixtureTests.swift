@@ -32,6 +32,7 @@ final class FixtureTests: XCTestCase {
     func testHelperInAnotherFile() { check("cross-file") }
     func testMacroWrappedCall() { check("macro") }
     func testIfdefOpsField() { check("ifdef-ops") }
+    func testNestedAndArrayOps() { check("nested-ops") }
     func testEachCallbackKind() { check("callbacks") }
     func testRuntimeAssignedAndPositionalOps() { check("runtime-ops") }
     func testSignatureOnlyRoot() { check("signature-only") }
@@ -42,7 +43,7 @@ final class FixtureTests: XCTestCase {
     /// Every fixture folder has a test above.
     func testEveryFixtureFolderIsCovered() throws {
         let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
-                            "callbacks", "runtime-ops", "signature-only", "no-findings", "follow-pfn",
+                            "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
                             "bare-includes"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false

@@ -7,6 +7,8 @@ public struct Finding: Codable, Sendable, Equatable {
     public var location: Location
     /// The function that contains the call.
     public var function: String
+    /// Its USR, for looking the chain up again in the program (not reported).
+    public var functionUSR: String?
     /// The API called, e.g. `io_remap_pfn_range`.
     public var callee: String
     /// The macro written at `location` when the call comes from its expansion.
@@ -18,15 +20,20 @@ public struct Finding: Codable, Sendable, Equatable {
     public var message: String
     /// What to write instead.
     public var suggestion: String
+    /// For `mmlint check`: the 1-based position in the series of the patch
+    /// that introduced the finding, and that patch's subject.
+    public var patchIndex: Int?
+    public var patchSubject: String?
 
     public init(ruleID: String, severity: Severity = .warning, confidence: Confidence,
-                location: Location, function: String, callee: String, macro: String? = nil,
-                chain: [String], message: String, suggestion: String) {
+                location: Location, function: String, functionUSR: String? = nil, callee: String,
+                macro: String? = nil, chain: [String], message: String, suggestion: String) {
         self.ruleID = ruleID
         self.severity = severity
         self.confidence = confidence
         self.location = location
         self.function = function
+        self.functionUSR = functionUSR
         self.callee = callee
         self.macro = macro
         self.chain = chain

@@ -129,3 +129,19 @@ extension Program {
         return chain
     }
 }
+
+extension Program {
+    /// Where the links of a chain are written, root first: the binding that
+    /// makes the root (when there is one), then each call from one function
+    /// of `path` to the next.
+    public static func chainSites(root: Root, path: [FunctionFact]) -> [Location] {
+        var sites: [Location] = []
+        if let binding = root.binding { sites.append(binding.location) }
+        for (caller, callee) in zip(path, path.dropFirst()) {
+            if let call = caller.calls.first(where: { $0.calleeUSR == callee.usr }) {
+                sites.append(call.location)
+            }
+        }
+        return sites
+    }
+}

@@ -9,7 +9,10 @@ import Foundation
 enum BareMode {
     static func flags(for file: String, prelude: String, resourceInclude: String?) -> [String] {
         let dir = (file as NSString).deletingLastPathComponent
+        // Recovery AST keeps a call whose arguments do not resolve (a local
+        // from a header mmlint does not have) instead of dropping it.
         return ["-std=gnu11", "-D__KERNEL__", "-D__mmlint_bare__",
+                "-Xclang", "-frecovery-ast", "-Xclang", "-frecovery-ast-type",
                 "-include", prelude, "-I" + dir]
             + FlagTranslator.common(resourceInclude: resourceInclude)
     }

@@ -96,51 +96,60 @@ public final class Engine: Sendable {
         try self.init(knowledge: knowledge, ruleIDs: ruleIDs)
     }
 
+    /// Every API some rule watches (from rules/*.yaml).
+    public var watchedAPIs: Set<String> {
+        Set(knowledge.rules.values.flatMap { $0.apis.map(\.name) })
+    }
+
     /// Parses every file and runs the rules over the merged program.
     public func analyze(_ options: AnalysisOptions) -> AnalysisResult {
         let plan = FlagPlan(options: options, prelude: prelude)
+        let requests = options.files.map { ParseRequest(path: $0, overlay: options.overlay) }
+        let outcomes = parse(requests, plan: plan, jobs: options.jobs)
+        let units = outcomes.compactMap(\.facts)
+        let version = options.kernelVersion ?? plan.tree?.version
+        let (program, findings) = evaluate(units, kernelVersion: version)
+        return AnalysisResult(findings: findings, units: units, failures: outcomes.compactMap(\.failure),
+                              kernelRoot: plan.tree?.root, kernelVersion: version,
+                              flagNotes: outcomes.map(\.note), warnings: plan.warnings, program: program)
+    }
+
+    /// Flag decisions for a set of files (the tree, the database, warnings).
+    public func plan(for options: AnalysisOptions) -> FlagPlan { FlagPlan(options: options, prelude: prelude) }
+
+    /// Parses each request in parallel (one libclang index per worker) and
+    /// returns the outcomes in request order.
+    public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int) -> [ParseOutcome] {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
-        let files = options.files
-        let slots = ResultSlots(count: files.count)
+        let slots = ResultSlots(count: requests.count)
         let next = Counter()
-        let overlay = options.overlay
-        DispatchQueue.concurrentPerform(iterations: min(options.jobs, max(files.count, 1))) { _ in
+        DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
             let index = ClangIndex()
             while true {
                 let i = next.increment()
-                guard i < files.count else { break }
-                let file = files[i]
-                let job = plan.job(for: file)
+                guard i < requests.count else { break }
+                let request = requests[i]
+                let job = plan.job(for: request.path, overlay: request.overlay, forceBare: request.forceBare)
                 var unsaved = job.unsaved.map { UnsavedFile(path: $0.path, contents: $0.contents) }
-                for (path, contents) in overlay where !job.unsaved.contains(where: { $0.path == path }) {
+                for (path, contents) in request.overlay where !job.unsaved.contains(where: { $0.path == path }) {
                     unsaved.append(UnsavedFile(path: path, contents: contents))
                 }
                 do {
-                    let unit = try index.parse(path: file, arguments: job.arguments, unsavedFiles: unsaved)
-                    let facts = extractor.extract(unit, file: file, mode: job.mode)
-                    slots.set(i, .parsed(facts, job.note))
+                    let unit = try index.parse(path: request.path, arguments: job.arguments, unsavedFiles: unsaved)
+                    let facts = extractor.extract(unit, file: request.path, mode: job.mode)
+                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note))
                 } catch {
-                    slots.set(i, .failed(String(describing: error), job.note))
+                    slots.set(i, ParseOutcome(facts: nil, failure: String(describing: error), note: job.note))
                 }
             }
         }
-        var units: [UnitFacts] = []
-        var failures: [String] = []
-        var notes: [String] = []
-        for slot in slots.values {
-            switch slot {
-            case .parsed(let facts, let note):
-                units.append(facts)
-                notes.append(note)
-            case .failed(let reason, let note):
-                failures.append(reason)
-                notes.append(note)
-            case .none:
-                break
-            }
-        }
-        let version = options.kernelVersion ?? plan.tree?.version
-        let program = Program(units: units, faultContext: knowledge.faultContext, kernelVersion: version)
+        return slots.values.map { $0 ?? ParseOutcome(facts: nil, failure: "not parsed", note: "") }
+    }
+
+    /// Runs the rules over the program the units make; findings in report
+    /// order, one per rule and call site.
+    public func evaluate(_ units: [UnitFacts], kernelVersion: KernelVersion?) -> (Program, [Finding]) {
+        let program = Program(units: units, faultContext: knowledge.faultContext, kernelVersion: kernelVersion)
         var findings: [Finding] = []
         var seen = Set<String>()
         for rule in rules {
@@ -150,15 +159,34 @@ public final class Engine: Sendable {
             }
         }
         findings.sort(by: Finding.reportOrder)
-        return AnalysisResult(findings: findings, units: units, failures: failures,
-                              kernelRoot: plan.tree?.root, kernelVersion: version,
-                              flagNotes: notes, warnings: plan.warnings, program: program)
+        return (program, findings)
     }
+}
+
+/// One file to parse, with the contents that replace files on disk for it.
+public struct ParseRequest: Sendable {
+    public var path: String
+    public var overlay: [String: [UInt8]]
+    /// Parse with the bare prelude whatever the tree offers (hunk-only analysis).
+    public var forceBare: Bool
+    public init(path: String, overlay: [String: [UInt8]] = [:], forceBare: Bool = false) {
+        self.path = path
+        self.overlay = overlay
+        self.forceBare = forceBare
+    }
+}
+
+/// What parsing one request gave.
+public struct ParseOutcome: Sendable {
+    public var facts: UnitFacts?
+    public var failure: String?
+    /// Which flags were used, for verbose output.
+    public var note: String
 }
 
 /// Thread-safe, index-addressed result storage for the workers.
 private final class ResultSlots: @unchecked Sendable {
-    enum Slot { case parsed(UnitFacts, String), failed(String, String) }
+    typealias Slot = ParseOutcome
     private let lock = NSLock()
     private var storage: [Slot?]
     init(count: Int) { storage = Array(repeating: nil, count: count) }

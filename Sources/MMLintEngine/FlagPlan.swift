@@ -5,7 +5,7 @@ import MMLintCore
 /// Chooses, for each file, where its flags come from: the compile database
 /// when it has the file, else kbuild's flags synthesized for a prepared
 /// kernel tree, else bare mode.
-final class FlagPlan: @unchecked Sendable {
+public final class FlagPlan: @unchecked Sendable {
     struct Job {
         var arguments: [String]
         var mode: FlagMode
@@ -16,15 +16,13 @@ final class FlagPlan: @unchecked Sendable {
 
     let database: CompileDatabase?
     /// The kernel tree of the first file (scans and patches are within one tree).
-    let tree: KernelTree?
+    public let tree: KernelTree?
     let prelude: String
-    let overlay: [String: [UInt8]]
     let resourceInclude: String?
-    private(set) var warnings: [String] = []
+    public private(set) var warnings: [String] = []
 
     init(options: AnalysisOptions, prelude: String) {
         database = options.compileDatabase
-        overlay = options.overlay
         self.prelude = prelude
         resourceInclude = ClangResources.includeDirectory
         let root = options.files.lazy.compactMap { KernelTree.root(containing: $0) }.first
@@ -40,20 +38,20 @@ final class FlagPlan: @unchecked Sendable {
         }
     }
 
-    func job(for file: String) -> Job {
+    func job(for file: String, overlay: [String: [UInt8]], forceBare: Bool = false) -> Job {
         let shown = tree.map { Paths.relative(file, to: $0.root) } ?? file
-        if let entry = database?.entry(for: file) {
+        if !forceBare, let entry = database?.entry(for: file) {
             let arguments = FlagTranslator.translate(entry.arguments, source: file, directory: entry.directory,
                                                      resourceInclude: resourceInclude)
             return Job(arguments: arguments, mode: .compileDatabase, unsaved: [],
                        note: "\(shown): flags from compile database \(database!.path)")
         }
-        if let tree, tree.isPrepared, file.hasPrefix(tree.root + "/") {
+        if !forceBare, let tree, tree.isPrepared, file.hasPrefix(tree.root + "/") {
             return Job(arguments: tree.flags(for: file, resourceInclude: resourceInclude), mode: .kernelTree,
                        unsaved: [], note: "\(shown): kernel-tree flags synthesized for \(tree.root)")
         }
         let unsaved = BareMode.unsavedFiles(for: file) { path in
-            self.overlay[path] ?? FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+            overlay[path] ?? FileManager.default.contents(atPath: path).map { [UInt8]($0) }
         }
         return Job(arguments: BareMode.flags(for: file, prelude: prelude, resourceInclude: resourceInclude),
                    mode: .bare, unsaved: unsaved, note: "\(shown): bare mode (mmlint prelude, no kernel headers)")

@@ -11,7 +11,9 @@ public enum JSONReporter {
         var schemaVersion: Int
         var tool: Tool
         var kernelVersion: String?
+        var mode: String?
         var findings: [Item]
+        var fixed: [Item]?
         var summary: Report.Summary
     }
     struct Tool: Encodable { var name: String; var version: String }
@@ -28,6 +30,8 @@ public enum JSONReporter {
         var chain: [String]
         var message: String
         var suggestion: String
+        var patchIndex: Int?
+        var patchSubject: String?
     }
 
     public static func render(_ report: Report) -> String {
@@ -35,14 +39,18 @@ public enum JSONReporter {
             schemaVersion: schemaVersion,
             tool: Tool(name: ToolInfo.name, version: ToolInfo.version),
             kernelVersion: report.kernelVersion?.description,
-            findings: report.findings.map { f in
-                Item(ruleId: f.ruleID, severity: f.severity.rawValue, confidence: f.confidence.rawValue,
-                     file: report.display(f.location.file), line: f.location.line, column: f.location.column,
-                     function: f.function, callee: f.callee, macro: f.macro, chain: f.chain,
-                     message: f.message, suggestion: f.suggestion)
-            },
+            mode: report.mode,
+            findings: report.findings.map { item($0, report) },
+            fixed: report.mode == nil ? nil : report.fixed.map { item($0, report) },
             summary: report.summary)
         return encode(document)
+    }
+
+    static func item(_ f: Finding, _ report: Report) -> Item {
+        Item(ruleId: f.ruleID, severity: f.severity.rawValue, confidence: f.confidence.rawValue,
+             file: report.display(f.location.file), line: f.location.line, column: f.location.column,
+             function: f.function, callee: f.callee, macro: f.macro, chain: f.chain,
+             message: f.message, suggestion: f.suggestion, patchIndex: f.patchIndex, patchSubject: f.patchSubject)
     }
 
     static func encode(_ value: some Encodable) -> String {

@@ -13,6 +13,11 @@ public struct Report: Sendable {
     public var summary: Summary
     /// The text of a source line (1-based), for quoting; nil when unknown.
     public var sourceLine: @Sendable (String, Int) -> String?
+    /// `check` only: how the patches were analysed (`tree`, `hunk-only`),
+    /// the findings the patches fixed, and the patches (number, subject).
+    public var mode: String?
+    public var fixed: [Finding]
+    public var patches: [(number: Int, subject: String?)]
 
     public struct Summary: Codable, Sendable, Equatable {
         public var files: Int
@@ -35,13 +40,17 @@ public struct Report: Sendable {
     }
 
     public init(findings: [Finding], rules: [RuleDescription], root: String, kernelVersion: KernelVersion?,
-                summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine) {
+                summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine,
+                mode: String? = nil, fixed: [Finding] = [], patches: [(number: Int, subject: String?)] = []) {
         self.findings = findings
         self.rules = rules
         self.root = root
         self.kernelVersion = kernelVersion
         self.summary = summary
         self.sourceLine = sourceLine
+        self.mode = mode
+        self.fixed = fixed
+        self.patches = patches
     }
 
     /// `file` relative to the root.
@@ -52,7 +61,13 @@ public struct Report: Sendable {
 
     /// Reads a line from disk.
     public static let diskLine: @Sendable (String, Int) -> String? = { path, line in
-        guard line > 0, let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return Report.line(line, of: [UInt8](data))
+    }
+
+    /// Line `line` (1-based) of `data`, without its newline.
+    public static func line(_ line: Int, of data: [UInt8]) -> String? {
+        guard line > 0 else { return nil }
         var current = 1
         var start = data.startIndex
         for index in data.indices where data[index] == UInt8(ascii: "\n") {

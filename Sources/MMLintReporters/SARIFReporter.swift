@@ -45,6 +45,8 @@ public enum SARIFReporter {
         var confidence: String
         var suggestion: String
         var macro: String?
+        var patchIndex: Int?
+        var patchSubject: String?
     }
     struct Result: Encodable {
         var ruleId: String
@@ -79,10 +81,14 @@ public enum SARIFReporter {
                 partialFingerprints: ["mmlintKey/v1": fingerprint.hex],
                 properties: ResultProperties(function: f.function, callee: f.callee, chain: f.chain,
                                              confidence: f.confidence.rawValue, suggestion: f.suggestion,
-                                             macro: f.macro))
+                                             macro: f.macro, patchIndex: f.patchIndex, patchSubject: f.patchSubject))
         }
         var properties: [String: String] = [:]
         if let version = report.kernelVersion { properties["kernelVersion"] = version.description }
+        if let mode = report.mode {
+            properties["checkMode"] = mode
+            properties["fixedFindings"] = String(report.fixed.count)
+        }
         let root = report.root.hasSuffix("/") ? report.root : report.root + "/"
         let log = Log(runs: [Run(
             tool: Tool(driver: Driver(name: ToolInfo.name, version: ToolInfo.version,

@@ -4,8 +4,23 @@ import MMLintCore
 /// source line with a caret under the call, then the chain and the suggestion.
 public enum TextReporter {
     public static func render(_ report: Report) -> String {
+        guard !report.patches.isEmpty else { return render(report.findings, report) }
+        // check: findings grouped under the patch that introduced them.
         var out = ""
-        for finding in report.findings {
+        for patch in report.patches {
+            let findings = report.findings.filter { $0.patchIndex == patch.number }
+            guard !findings.isEmpty else { continue }
+            if report.patches.count > 1 || patch.subject != nil {
+                out += (patch.subject ?? "patch \(patch.number)") + "\n"
+            }
+            out += render(findings, report)
+        }
+        return out
+    }
+
+    static func render(_ findings: [Finding], _ report: Report) -> String {
+        var out = ""
+        for finding in findings {
             let file = report.display(finding.location.file)
             out += "\(file):\(finding.location.line):\(finding.location.column): "
                 + "\(finding.severity.rawValue): \(finding.message) [\(finding.ruleID)]\n"
@@ -33,6 +48,27 @@ public enum TextReporter {
             }
         }
         return prefix + "^"
+    }
+
+    /// The summary of a check for stderr: counts, where they came from, and
+    /// what the patches fixed.
+    public static func checkSummary(_ report: Report) -> String {
+        let count = report.patches.count
+        var text = "mmlint: \(count) patch\(count == 1 ? "" : "es") checked (\(report.mode ?? "tree") mode"
+            + (report.kernelVersion.map { ", kernel \($0)" } ?? "") + "): "
+        let findings = report.findings.count
+        text += "\(findings) new finding\(findings == 1 ? "" : "s")"
+        let introducing = Set(report.findings.compactMap(\.patchIndex)).sorted()
+        if count > 1 && !introducing.isEmpty {
+            text += " (patch " + introducing.map(String.init).joined(separator: ", ") + ")"
+        }
+        if !report.fixed.isEmpty { text += ", \(report.fixed.count) fixed" }
+        text += String(format: ", %.2fs", report.summary.seconds)
+        for fixed in report.fixed {
+            let which = count > 1 ? "patch \(fixed.patchIndex ?? 0)" : "the patch"
+            text += "\nmmlint: \(which) fixes \(fixed.ruleID): \(fixed.callee)() in \(fixed.function)()"
+        }
+        return text
     }
 
     /// The one-line summary for stderr.

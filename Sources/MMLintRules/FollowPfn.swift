@@ -83,6 +83,7 @@ public struct FollowPfn: Rule {
                 confidence: .high,
                 location: call.location,
                 function: function.name,
+                functionUSR: function.usr,
                 callee: call.callee,
                 macro: call.macro,
                 chain: context.map { Program.chain(root: $0.root, path: $0.path, call: call) } ?? [],

@@ -102,6 +102,7 @@ public struct RemapInFault: Rule {
                 confidence: context.root.binding != nil ? .high : .moderate,
                 location: call.location,
                 function: function.name,
+                functionUSR: function.usr,
                 callee: call.callee,
                 macro: call.macro,
                 chain: Program.chain(root: context.root, path: context.path, call: call),

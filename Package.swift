@@ -67,22 +67,26 @@ let package = Package(
             swiftSettings: clangSwiftFlags),
         // Text, JSON, SARIF.
         .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
+        .target(name: "MMLintPatch"),
+        // check and review: patches applied in memory, findings differenced, replies composed.
+        .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
+                swiftSettings: clangSwiftFlags),
         .executableTarget(
             name: "mmlint",
             dependencies: [
-                "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters",
+                "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "MMLintTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "mmlint"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "mmlint"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
     ]

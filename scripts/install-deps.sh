@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(libclang-dev llvm-dev
       linux-source-6.1 linux-source-6.12
-      bc flex bison libelf-dev libssl-dev xz-utils python3 git)
+      bc flex bison libelf-dev libssl-dev xz-utils python3 python3-venv git git-email)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(coccinelle clang time)
 fi
@@ -22,4 +22,13 @@ if ((${#missing[@]})); then
   echo "mmlint: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# b4 (PyPI), for the tests that run mmlint as b4's per-patch check command:
+# a venv in the cache folder, outside the clone.
+venv="${MMLINT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/mmlint/venv}"
+if [[ ! -x $venv/bin/b4 ]]; then
+  echo "mmlint: installing b4 into $venv" >&2
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "b4==0.16.0"
 fi

@@ -2,12 +2,14 @@ import MMLintCore
 
 /// The terse lines `checkpatch.pl --terse --showfile` prints, one per
 /// finding, so that b4 can run mmlint as its per-patch check command:
-/// `drivers/x/x.c:1701: WARNING: message [rule-id]`.
+/// `drivers/x/x.c:1701: ERROR: message; suggestion [rule-id]`. b4 counts a
+/// line with `ERROR:` as a failure and any other line as a warning, so
+/// high-confidence findings are ERROR and the rest WARNING.
 public enum CheckpatchReporter {
     public static func render(_ report: Report) -> String {
         var out = ""
         for finding in report.findings {
-            let level = finding.severity == .error ? "ERROR" : finding.severity == .note ? "CHECK" : "WARNING"
+            let level = finding.confidence == .high ? "ERROR" : "WARNING"
             out += "\(report.display(finding.location.file)):\(finding.location.line): \(level): "
                 + "\(finding.message); \(finding.suggestion) [\(finding.ruleID)]\n"
         }

@@ -39,16 +39,17 @@ final class FixtureTests: XCTestCase {
     func testRemapAtMmapAndVmfInsertAreClean() { check("no-findings") }
     func testFollowPfn() { check("follow-pfn") }
     func testBareModeIncludes() { check("bare-includes") }
+    func testCheckTreeOwnFindings() { check("check-tree") }
 
-    /// Every fixture folder has a test above.
+    /// Every fixture folder with C files has a test above.
     func testEveryFixtureFolderIsCovered() throws {
         let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
                             "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
-                            "bare-includes"]
+                            "bare-includes", "check-tree"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)
-            return isDirectory.boolValue
+            return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)
+                && isDirectory.boolValue && !cFiles(in: Repo.fixtures + "/" + $0).isEmpty
         }
         XCTAssertEqual(Set(folders), covered)
     }

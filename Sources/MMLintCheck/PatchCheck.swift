@@ -1,0 +1,507 @@
+import Foundation
+import MMLintCore
+import MMLintEngine
+import MMLintPatch
+
+/// How a check runs.
+public struct CheckOptions: Sendable {
+    /// The tree the patches apply to (absolute).
+    public var tree: String
+    public var compileDatabase: CompileDatabase?
+    public var jobs: Int
+    public var kernelVersion: KernelVersion?
+
+    public init(tree: String, compileDatabase: CompileDatabase? = nil,
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil) {
+        self.tree = tree
+        self.compileDatabase = compileDatabase
+        self.jobs = jobs
+        self.kernelVersion = kernelVersion
+    }
+}
+
+/// What one patch of a series did.
+public struct PatchOutcome: Sendable {
+    /// 1-based position in the series as checked.
+    public var number: Int
+    public var patch: Patch
+    /// Findings the patch introduces, placed in its post-image.
+    public var findings: [Finding]
+    /// Findings present before the patch and gone after it.
+    public var fixed: [Finding]
+    /// The patch's post-images by absolute path, for quoting lines.
+    public var images: [String: [UInt8]]
+}
+
+/// The answer to "does this series add mm API misuse?".
+public struct CheckResult: Sendable {
+    public enum Mode: String, Sendable {
+        /// Each patch applied in memory to the tree and both sides analysed.
+        case tree
+        /// The files are not in the tree: each hunk analysed alone, in bare mode.
+        case hunkOnly = "hunk-only"
+    }
+    public var mode: Mode
+    public var outcomes: [PatchOutcome]
+    public var kernelRoot: String?
+    public var kernelVersion: KernelVersion?
+    public var warnings: [String]
+    /// Files parsed (translation units, pre and post images counted once each).
+    public var parsed: Int
+    public var parseErrors: Int
+    public var flagNotes: [String]
+
+    public var findings: [Finding] { outcomes.flatMap(\.findings) }
+}
+
+/// Why a check could not run.
+public enum CheckError: Error, CustomStringConvertible, Equatable {
+    case patch(String)
+    case input(String)
+    public var description: String {
+        switch self {
+        case .patch(let message), .input(let message): return message
+        }
+    }
+}
+
+/// `mmlint check`: applies a series in memory, analyses the touched files
+/// before and after each patch (all versions parsed in one parallel batch),
+/// and reports what each patch introduced.
+public enum PatchCheck {
+    /// The contents of a path at some point of the series.
+    enum FileState: Equatable {
+        case present([UInt8])
+        case deleted
+    }
+
+    public static func run(_ series: PatchSeries, engine: Engine, options: CheckOptions) throws(CheckError) -> CheckResult {
+        let root = Paths.normalize(options.tree)
+        for patch in series.patches {
+            for file in patch.files {
+                for path in [file.oldPath, file.newPath].compactMap({ $0 }) {
+                    try checkPath(path, root: root)
+                }
+            }
+        }
+        if !allFilesPresent(series, root: root) {
+            return try HunkOnlyCheck.run(series, engine: engine, options: options, root: root)
+        }
+        return try TreeCheck(series: series, engine: engine, options: options, root: root).run()
+    }
+
+    /// A patch path must stay inside the tree: relative, no `..`.
+    static func checkPath(_ path: String, root: String) throws(CheckError) {
+        if path.hasPrefix("/") || path.split(separator: "/").contains("..") || path.isEmpty {
+            throw .input("\(path): refusing a patch path that is absolute or leaves the tree (\(root))")
+        }
+    }
+
+    /// True when every file the series modifies, renames or deletes exists in
+    /// the tree or is created earlier in the series.
+    static func allFilesPresent(_ series: PatchSeries, root: String) -> Bool {
+        var created = Set<String>()
+        for patch in series.patches {
+            for file in patch.files {
+                if file.isNew {
+                    if let path = file.newPath { created.insert(path) }
+                    continue
+                }
+                guard let old = file.oldPath else { continue }
+                if !created.contains(old) && !FileManager.default.fileExists(atPath: root + "/" + old) {
+                    return false
+                }
+                if let new = file.newPath { created.insert(new) }
+            }
+        }
+        return true
+    }
+
+    static func isC(_ path: String) -> Bool { path.hasSuffix(".c") || path.hasSuffix(".h") }
+}
+
+/// Tree mode.
+struct TreeCheck {
+    let series: PatchSeries
+    let engine: Engine
+    let options: CheckOptions
+    let root: String
+
+    typealias FileState = PatchCheck.FileState
+
+    func run() throws(CheckError) -> CheckResult {
+        // 1. Apply the series cumulatively, in memory. When it does not apply
+        //    to the tree but the tree already holds it (committed, as when git
+        //    send-email's hook runs), start from the tree with the series
+        //    taken back out.
+        var base: [String: FileState] = [:]
+        var alreadyApplied = false
+        var applied: Application
+        do {
+            applied = try apply(from: base)
+        } catch let forward {
+            guard let unapplied = try? unapply() else { throw forward }
+            base = unapplied
+            alreadyApplied = true
+            applied = try apply(from: base)
+        }
+        let (snapshots, added, renames) = (applied.snapshots, applied.added, applied.renames)
+
+        // 2. The files to analyse: touched C sources, and for touched
+        //    headers the sources next to them that include them.
+        let touched = Set(snapshots.flatMap(\.keys)).sorted()
+        var sources = touched.filter { $0.hasSuffix(".c") }
+        for header in touched where header.hasSuffix(".h") {
+            sources += includers(of: header, in: snapshots.last!).filter { !sources.contains($0) }
+        }
+        let plan = engine.plan(for: AnalysisOptions(
+            files: sources.map { root + "/" + $0 }, compileDatabase: options.compileDatabase, jobs: options.jobs))
+
+        // 3. One request per distinct (file, version of the touched files).
+        var requests: [ParseRequest] = []
+        var requestIndex: [String: Int] = [:]
+        var stateRequests: [[Int]] = []
+        for snapshot in snapshots {
+            let overlay = self.overlay(snapshot)
+            var fingerprint = FNV1a()
+            for path in overlay.keys.sorted() {
+                fingerprint.add(path)
+                fingerprint.add(overlay[path]!)
+            }
+            var indices: [Int] = []
+            for source in sources where exists(source, in: snapshot) {
+                let key = source + "|" + fingerprint.hex
+                if let known = requestIndex[key] {
+                    indices.append(known)
+                } else {
+                    requestIndex[key] = requests.count
+                    indices.append(requests.count)
+                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay))
+                }
+            }
+            stateRequests.append(indices)
+        }
+        var outcomes = engine.parse(requests, plan: plan, jobs: options.jobs)
+
+        // 4. Neighbours (two rounds at most): files next to the touched ones
+        //    that define what fault paths call, or call what the patches changed.
+        let neighbourStart = outcomes.count
+        var neighbours: [String] = []
+        for _ in 0..<2 {
+            let more = neighbourFiles(outcomes: outcomes, sources: sources + neighbours)
+            guard !more.isEmpty else { break }
+            neighbours += more
+            outcomes += engine.parse(more.map { ParseRequest(path: root + "/" + $0) }, plan: plan, jobs: options.jobs)
+        }
+        let neighbourUnits = outcomes[neighbourStart...].compactMap(\.facts)
+
+        // 5. Findings at each point of the series, then the differences.
+        let version = options.kernelVersion ?? plan.tree?.version
+        let findings: [[Finding]] = stateRequests.map { indices in
+            engine.evaluate(indices.compactMap { outcomes[$0].facts } + neighbourUnits, kernelVersion: version).1
+        }
+        let programs: [Program] = stateRequests.map { indices in
+            Program(units: indices.compactMap { outcomes[$0].facts } + neighbourUnits,
+                    faultContext: engine.knowledge.faultContext, kernelVersion: version)
+        }
+        var results: [PatchOutcome] = []
+        for (offset, patch) in series.patches.enumerated() {
+            let k = offset + 1
+            let before = findings[k - 1].map { rekey($0, renames: renames[k]) }
+            let after = findings[k]
+            let addedLines = added[k].reduce(into: [String: Set<Int>]()) { $0[root + "/" + $1.key] = $1.value }
+            let introduced = subtract(after, before, key: strictKey).map { finding in
+                var finding = relocate(finding, program: programs[k], added: addedLines)
+                finding.patchIndex = k
+                finding.patchSubject = patch.subject
+                return finding
+            }
+            let fixed = subtract(before, after, key: looseKey)
+            var images: [String: [UInt8]] = [:]
+            for (path, file) in snapshots[k] {
+                if case .present(let bytes) = file { images[root + "/" + path] = bytes }
+            }
+            results.append(PatchOutcome(number: k, patch: patch, findings: introduced.sorted(by: Finding.reportOrder),
+                                        fixed: fixed.sorted(by: Finding.reportOrder), images: images))
+        }
+        let units = outcomes.compactMap(\.facts)
+        var warnings = plan.warnings
+        if alreadyApplied {
+            warnings.append("the series is already in the tree: checked against the tree with it taken back out")
+        }
+        return CheckResult(mode: .tree, outcomes: results, kernelRoot: plan.tree?.root, kernelVersion: version,
+                           warnings: warnings, parsed: units.count,
+                           parseErrors: units.reduce(0) { $0 + $1.errors.count },
+                           flagNotes: Array(Set(outcomes.map(\.note))).sorted())
+    }
+
+    /// The states of the touched files after each patch (index 0: before
+    /// the series), the lines each patch added, and its renames.
+    struct Application {
+        var snapshots: [[String: FileState]]
+        var added: [[String: Set<Int>]]
+        var renames: [[String: String]]
+    }
+
+    func apply(from base: [String: FileState]) throws(CheckError) -> Application {
+        var state = base
+        var result = Application(snapshots: [state], added: [[:]], renames: [[:]])
+        for patch in series.patches {
+            var addedHere: [String: Set<Int>] = [:]
+            var renamed: [String: String] = [:]
+            for file in patch.files where !file.isBinary {
+                let original: [UInt8]? = file.isNew ? nil : contents(of: file.oldPath ?? file.path, in: state)
+                let applied: AppliedFile
+                do {
+                    applied = try PatchApplier.apply(file, to: original)
+                } catch {
+                    let which = patch.fullSubject.map { " (\($0))" } ?? ""
+                    throw .patch("patch does not apply\(which): \(error.description)")
+                }
+                if file.isRename, let old = file.oldPath, old != applied.path {
+                    state[old] = .deleted
+                    renamed[old] = applied.path
+                }
+                state[applied.path] = applied.post.map(FileState.present) ?? .deleted
+                addedHere[applied.path, default: []].formUnion(applied.addedLines)
+            }
+            result.snapshots.append(state)
+            result.added.append(addedHere)
+            result.renames.append(renamed)
+        }
+        return result
+    }
+
+    /// The touched files as they were before the series, when the tree holds
+    /// the series already: each patch applied in reverse, last first.
+    func unapply() throws -> [String: FileState] {
+        var state: [String: FileState] = [:]
+        for patch in series.patches.reversed() {
+            for file in patch.files.reversed() where !file.isBinary {
+                let reverse = Self.reversed(file)
+                let current: [UInt8]? = reverse.isNew ? nil : contents(of: reverse.oldPath ?? reverse.path, in: state)
+                let applied = try PatchApplier.apply(reverse, to: current)
+                if file.isRename, let new = file.newPath, new != applied.path { state[new] = .deleted }
+                state[applied.path] = applied.post.map(FileState.present) ?? .deleted
+            }
+        }
+        return state
+    }
+
+    /// The patch that undoes `file`.
+    static func reversed(_ file: FilePatch) -> FilePatch {
+        FilePatch(oldPath: file.newPath, newPath: file.oldPath, isNew: file.isDeleted, isDeleted: file.isNew,
+                  isRename: file.isRename, isCopy: file.isCopy, isBinary: file.isBinary,
+                  oldMode: file.newMode, newMode: file.oldMode,
+                  hunks: file.hunks.map { hunk in
+                      Hunk(oldStart: hunk.newStart, oldCount: hunk.newCount, newStart: hunk.oldStart,
+                           newCount: hunk.oldCount, section: hunk.section, header: hunk.header,
+                           lines: hunk.lines.map { line in
+                               var line = line
+                               switch line.kind {
+                               case .added: line.kind = .removed
+                               case .removed: line.kind = .added
+                               case .context: break
+                               }
+                               return line
+                           },
+                           bodyLine: hunk.bodyLine)
+                  })
+    }
+
+    func contents(of path: String, in state: [String: FileState]) -> [UInt8]? {
+        switch state[path] {
+        case .present(let bytes): return bytes
+        case .deleted: return nil
+        case nil: return FileManager.default.contents(atPath: root + "/" + path).map { [UInt8]($0) }
+        }
+    }
+
+    func exists(_ path: String, in state: [String: FileState]) -> Bool {
+        switch state[path] {
+        case .present: return true
+        case .deleted: return false
+        case nil: return FileManager.default.fileExists(atPath: root + "/" + path)
+        }
+    }
+
+    /// Unsaved-file contents for a point of the series: every touched file
+    /// that is present there.
+    func overlay(_ state: [String: FileState]) -> [String: [UInt8]] {
+        var overlay: [String: [UInt8]] = [:]
+        for (path, file) in state {
+            if case .present(let bytes) = file { overlay[root + "/" + path] = bytes }
+        }
+        return overlay
+    }
+
+    /// `.c` files in the header's folder that include it by name.
+    func includers(of header: String, in state: [String: FileState]) -> [String] {
+        let dir = (header as NSString).deletingLastPathComponent
+        let name = (header as NSString).lastPathComponent
+        let needle = Array("\(name)\"".utf8)
+        return cFiles(in: dir).filter { file in
+            guard let bytes = contents(of: file, in: state) else { return false }
+            return contains(bytes, needle)
+        }
+    }
+
+    /// The `.c` files of a folder of the tree, relative to the root.
+    func cFiles(in dir: String) -> [String] {
+        let full = dir.isEmpty ? root : root + "/" + dir
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? []
+        return names.filter { $0.hasSuffix(".c") }.sorted().map { dir.isEmpty ? $0 : dir + "/" + $0 }
+    }
+
+    /// Files next to the touched sources that matter for reachability: those
+    /// that define a function called (but not defined) on a fault path of the
+    /// parsed files, and those that mention a non-static touched function
+    /// that calls a watched API without being reached from a root (its
+    /// callers may be there). Kernel style puts a definition's name on a line
+    /// that starts in column 0, which tells definitions from calls cheaply;
+    /// a wrong guess costs one parse, never a finding.
+    func neighbourFiles(outcomes: [ParseOutcome], sources: [String]) -> [String] {
+        let units = outcomes.compactMap(\.facts)
+        let program = Program(units: units, faultContext: engine.knowledge.faultContext)
+        let watched = engine.watchedAPIs
+        var defineNeeded = Set<String>()
+        var mentionNeeded = Set<String>()
+        for function in program.functions.values {
+            if program.faultContext(of: function.usr) != nil {
+                for call in function.calls where !watched.contains(call.callee) {
+                    if let usr = call.calleeUSR, program.functions[usr] == nil { defineNeeded.insert(call.callee) }
+                }
+            } else if !function.isStatic, function.calls.contains(where: { watched.contains($0.callee) }),
+                      sources.contains(where: { function.location.file == root + "/" + $0 }) {
+                mentionNeeded.insert(function.name)
+            }
+        }
+        guard !defineNeeded.isEmpty || !mentionNeeded.isEmpty else { return [] }
+        let dirs = Set(sources.map { ($0 as NSString).deletingLastPathComponent })
+        var found: [String] = []
+        for dir in dirs.sorted() {
+            for file in cFiles(in: dir) where !sources.contains(file) {
+                guard let bytes = FileManager.default.contents(atPath: root + "/" + file).map({ [UInt8]($0) }) else { continue }
+                if mentionNeeded.contains(where: { mentions(bytes, identifier: $0) })
+                    || defineNeeded.contains(where: { defines(bytes, function: $0) }) {
+                    found.append(file)
+                }
+                if found.count >= 32 { return found }
+            }
+        }
+        return found
+    }
+
+    /// A finding of the state before a patch, under the names the patch gave
+    /// to renamed files.
+    func rekey(_ finding: Finding, renames: [String: String]) -> Finding {
+        var finding = finding
+        let relative = Paths.relative(finding.location.file, to: root)
+        if let new = renames[relative] { finding.location.file = root + "/" + new }
+        return finding
+    }
+
+    /// What makes a finding the same before and after a patch: rule, file,
+    /// function, callee and chain — with the root named by its kind only, so
+    /// renaming an ops table is not news, while installing a handler that so
+    /// far had only the handler's shape is.
+    func strictKey(_ finding: Finding) -> String {
+        let signature = engine.knowledge.faultContext.signatureLabel
+        let kind = finding.chain.first.map { $0 == signature ? "signature" : "callback" } ?? ""
+        return [finding.ruleID, finding.location.file, finding.function, finding.callee, kind,
+                finding.chain.dropFirst().joined(separator: " → ")].joined(separator: "|")
+    }
+
+    /// A finding is fixed only when no finding of that rule, function and
+    /// callee is left in the file (a changed chain is not a fix).
+    func looseKey(_ finding: Finding) -> String {
+        [finding.ruleID, finding.location.file, finding.function, finding.callee].joined(separator: "|")
+    }
+
+    /// `a` minus `b`, as multisets under `key` (line numbers do not matter; a
+    /// second identical call in the same function does).
+    func subtract(_ a: [Finding], _ b: [Finding], key: (Finding) -> String) -> [Finding] {
+        var remaining: [String: Int] = [:]
+        for finding in b { remaining[key(finding), default: 0] += 1 }
+        var result: [Finding] = []
+        // Prefer reporting the occurrences the patch touched: go through `a`
+        // last line first, so that a surplus falls on the later (usually new) one.
+        for finding in a.sorted(by: { !Finding.reportOrder($0, $1) }) {
+            if let count = remaining[key(finding)], count > 0 {
+                remaining[key(finding)] = count - 1
+            } else {
+                result.append(finding)
+            }
+        }
+        return result
+    }
+
+    /// A new finding whose call predates the patch is shown at the line the
+    /// patch touched that made it reachable (a new `.fault =`, a new call
+    /// into an old helper), and says so.
+    func relocate(_ finding: Finding, program: Program, added: [String: Set<Int>]) -> Finding {
+        if added[finding.location.file]?.contains(finding.location.line) == true { return finding }
+        guard let usr = finding.functionUSR, let context = program.faultContext(of: usr) else { return finding }
+        let sites = Program.chainSites(root: context.root, path: context.path)
+        guard let site = sites.reversed().first(where: { added[$0.file]?.contains($0.line) == true }) else {
+            return finding
+        }
+        var moved = finding
+        moved.location = site
+        let original = Paths.relative(finding.location.file, to: root) + ":\(finding.location.line)"
+        moved.message += "; the \(finding.callee)() call at \(original) was already there, and this line "
+            + "puts it in a fault path"
+        return moved
+    }
+}
+
+/// True when `bytes` contains `needle`.
+func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty, bytes.count >= needle.count else { return false }
+    let first = needle[0]
+    var i = 0
+    while i <= bytes.count - needle.count {
+        if bytes[i] == first && bytes[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        i += 1
+    }
+    return false
+}
+
+/// True when a line of `bytes` that starts in column 0 with an identifier
+/// character holds `function(` and does not end in `;` (kernel style for a
+/// definition's first line).
+func defines(_ bytes: [UInt8], function: String) -> Bool {
+    let needle = Array((function + "(").utf8)
+    var start = 0
+    while start < bytes.count {
+        var end = start
+        while end < bytes.count, bytes[end] != 0x0a { end += 1 }
+        let first = bytes[start]
+        if end > start, (first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a) || first == 0x5f,
+           bytes[end - 1] != UInt8(ascii: ";") {
+            let line = Array(bytes[start..<end])
+            if contains(line, needle), mentions(line, identifier: function) { return true }
+        }
+        start = end + 1
+    }
+    return false
+}
+
+/// True when `identifier` occurs in `bytes` as a whole C identifier.
+func mentions(_ bytes: [UInt8], identifier: String) -> Bool {
+    let needle = Array(identifier.utf8)
+    guard !needle.isEmpty, bytes.count >= needle.count else { return false }
+    func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x5f
+    }
+    var i = 0
+    while i <= bytes.count - needle.count {
+        if bytes[i] == needle[0], bytes[i..<(i + needle.count)].elementsEqual(needle),
+           i == 0 || !isIdentifierByte(bytes[i - 1]),
+           i + needle.count == bytes.count || !isIdentifierByte(bytes[i + needle.count]) {
+            return true
+        }
+        i += 1
+    }
+    return false
+}

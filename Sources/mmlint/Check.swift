@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import MMLintCheck
+import MMLintCore
+import MMLintEngine
+import MMLintPatch
+import MMLintReporters
+
+/// `mmlint check`: what a patch (or a series) introduces, nothing else.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report the mm API misuse a patch or a series introduces.",
+        discussion: """
+            Reads git format-patch files, plain diffs, mbox series (cover letter skipped) \
+            or stdin (-), applies them in memory to the tree (never writing to it), \
+            analyses before and after, and reports only new findings, each under the \
+            patch that introduced it. When the patched files are not in the tree, each \
+            hunk is analysed alone (hunk-only mode, lower confidence).
+            """)
+
+    @OptionGroup var input: PatchInput
+
+    @Option(help: "Output format: text, json, sarif or checkpatch (b4's check-command lines).")
+    var format: Format = .text
+
+    @Flag(name: .shortAndLong, help: "Say how the patches were checked and where flags came from.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "No summary line on stderr.")
+    var quiet = false
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, sarif, checkpatch
+    }
+
+    func run() throws {
+        let started = Date()
+        var status = Status.error
+        do {
+            let (engine, root, series, result) = try input.check()
+            emit(result, series: series, engine: engine, root: root, started: started)
+            status = result.findings.isEmpty ? .clean : .findings
+        } catch let error as CheckError {
+            printError("mmlint: " + error.description)
+        } catch let error as EngineError {
+            printError("mmlint: " + error.description)
+        } catch let error as PatchError {
+            printError("mmlint: " + error.description)
+        }
+        throw ExitCode(status.rawValue)
+    }
+
+    func emit(_ result: CheckResult, series: PatchSeries, engine: Engine, root: String, started: Date) {
+        // b4 reads every stderr line as a failure: checkpatch output keeps stderr for errors only.
+        let quiet = self.quiet || format == .checkpatch
+        if !quiet { for warning in result.warnings { printError("mmlint: warning: " + warning) } }
+        if verbose {
+            printError("mmlint: \(result.mode.rawValue) mode" + (result.kernelVersion.map { ", kernel \($0)" } ?? ""))
+            for note in series.notes { printError("mmlint: " + note) }
+            for note in result.flagNotes { printError("mmlint: " + note) }
+        }
+        let images = result.outcomes.reduce(into: [String: [UInt8]]()) { all, outcome in
+            all.merge(outcome.images) { _, newer in newer }
+        }
+        let findings = result.findings
+        let report = Report(
+            findings: findings, rules: engine.rules.map(\.description), root: root,
+            kernelVersion: result.kernelVersion,
+            summary: Report.Summary(files: result.parsed, parsed: result.parsed, failed: 0,
+                                    filesWithParseErrors: 0, parseErrors: result.parseErrors,
+                                    findings: findings.count, seconds: Date().timeIntervalSince(started)),
+            sourceLine: { path, line in
+                // A finding's line is in its patch's post-image.
+                let finding = findings.first { $0.location.file == path && $0.location.line == line }
+                let own = finding.flatMap { f in result.outcomes.first { $0.number == f.patchIndex }?.images[path] }
+                if let bytes = own ?? images[path] { return Report.line(line, of: bytes) }
+                return Report.diskLine(path, line)
+            },
+            mode: result.mode.rawValue,
+            fixed: result.outcomes.flatMap { outcome in
+                outcome.fixed.map { var f = $0; f.patchIndex = outcome.number; f.patchSubject = outcome.patch.subject; return f }
+            },
+            patches: result.outcomes.map { ($0.number, $0.patch.fullSubject ?? $0.patch.subject) })
+        let output: String
+        switch format {
+        case .text: output = TextReporter.render(report)
+        case .json: output = JSONReporter.render(report)
+        case .sarif: output = SARIFReporter.render(report)
+        case .checkpatch: output = CheckpatchReporter.render(report)
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+        if !quiet { printError(TextReporter.checkSummary(report)) }
+    }
+}
+
+/// What `check` and `review` read, and how they check it.
+struct PatchInput: ParsableArguments {
+    @Argument(help: "Patch files, mbox files, or - for standard input.")
+    var patches: [String] = []
+
+    @Option(help: "The tree the patches apply to (default: the git worktree of the current folder, else the current folder).")
+    var tree: String?
+
+    @Option(help: "Check each commit of this range of the tree's git history (e.g. origin/master..HEAD).")
+    var git: String?
+
+    @Option(name: .customLong("compile-commands"), help: "A compile_commands.json, or the folder holding it.")
+    var compileCommands: String?
+
+    @Option(name: .shortAndLong, help: "Parallel parsers (default: number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("rule"), help: "Run only this rule (repeatable).")
+    var rules: [String] = []
+
+    @Option(name: .customLong("kernel-version"), help: "Kernel version for messages (default: the tree's Makefile).")
+    var kernelVersion: String?
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let kernelVersion, KernelVersion(kernelVersion) == nil {
+            throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 6.1 or 6.12.3")
+        }
+        if git != nil && !patches.isEmpty { throw ValidationError("give patch files or --git RANGE, not both") }
+    }
+
+    /// Reads the input and runs the check: the one path `check` and `review` share.
+    func check() throws -> (Engine, String, PatchSeries, CheckResult) {
+        let engine = try Engine(ruleIDs: rules)
+        let root = try resolveTree()
+        let series = try readSeries(root: root)
+        let database = try compileDatabase(root: root)
+        let result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
+            tree: root, compileDatabase: database, jobs: jobs,
+            kernelVersion: kernelVersion.flatMap { KernelVersion($0) }))
+        return (engine, root, series, result)
+    }
+
+    func resolveTree() throws(EngineError) -> String {
+        if let tree {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: tree, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .input("--tree \(tree): no such folder")
+            }
+            return Paths.normalize(tree)
+        }
+        if let top = try? Git.run(["rev-parse", "--show-toplevel"], in: FileManager.default.currentDirectoryPath),
+           !top.isEmpty {
+            return Paths.normalize(String(decoding: top, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return FileManager.default.currentDirectoryPath
+    }
+
+    func readSeries(root: String) throws -> PatchSeries {
+        var inputs: [(name: String, data: [UInt8])] = []
+        if let git {
+            do {
+                inputs.append(("--git \(git)", try Git.run(["format-patch", "--stdout", "--no-signature", git], in: root)))
+            } catch {
+                throw EngineError.input("--git \(git): \(error); run it inside a git checkout of the tree, or pass --tree")
+            }
+        } else if patches.isEmpty || patches == ["-"] {
+            inputs.append(("<stdin>", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+        } else {
+            for path in patches {
+                if path == "-" {
+                    inputs.append(("<stdin>", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+                    continue
+                }
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw EngineError.input("\(path): cannot read the patch file")
+                }
+                inputs.append((path, [UInt8](data)))
+            }
+        }
+        var combined = PatchSeries(patches: [], notes: [])
+        for input in inputs {
+            let series = try PatchReader.read(input.data, name: input.name)
+            combined.patches += series.patches
+            combined.notes += series.notes
+        }
+        if combined.patches.isEmpty { throw EngineError.input("no patch found in the input") }
+        return combined
+    }
+
+    func compileDatabase(root: String) throws(EngineError) -> CompileDatabase? {
+        if let compileCommands { return try CompileDatabase(at: compileCommands) }
+        let candidate = root + "/compile_commands.json"
+        return FileManager.default.fileExists(atPath: candidate) ? try CompileDatabase(at: candidate) : nil
+    }
+}
+
+/// Runs git; returns its standard output, or throws with its message.
+enum Git {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func run(_ arguments: [String], in directory: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let message = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: String(decoding: message, as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import MMLintCheck
+import MMLintCore
+import MMLintEngine
+import MMLintPatch
+
+/// `mmlint review`: drafts the reply a kernel reviewer would send to a patch
+/// mail, one per patch with new findings. Never sends anything.
+struct Review: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draft review replies (quoted patch, comment under each offending line) for patch mails.",
+        discussion: """
+            Input: a patch mail or a series (mbox, .eml, b4 am or git format-patch output, or -). \
+            Output: an mbox on stdout, or with -o DIR one .eml per reply, named to sort in \
+            series order. Exit status: 0 no reply needed, 1 replies written, 2 input errors.
+            """)
+
+    @OptionGroup var input: PatchInput
+
+    @Option(help: "The reviewer, \"Name <address>\" (default: git's user.name and user.email).")
+    var from: String?
+
+    @Option(name: .customLong("sign-off"), help: "The line under the comments (default: the reviewer's first name; \"\" for none).")
+    var signOff: String?
+
+    @Option(name: .shortAndLong, help: "Write one .eml per reply into this folder instead of an mbox on stdout.")
+    var output: String?
+
+    @Flag(name: .shortAndLong, help: "No summary line on stderr.")
+    var quiet = false
+
+    func run() throws {
+        var status = Status.error
+        do {
+            let (_, root, _, result) = try input.check()
+            let reviewer = try from ?? gitIdentity(root: root)
+            let firstName = ReviewWriterNames.firstName(of: reviewer)
+            let replies = ReviewWriter.replies(for: result, root: root, options: ReviewOptions(
+                from: reviewer, signOff: signOff ?? firstName))
+            if let output {
+                try write(replies, to: output)
+            } else {
+                FileHandle.standardOutput.write(Data(ReviewWriter.mbox(replies).utf8))
+            }
+            if !quiet {
+                printError("mmlint: \(replies.count) repl\(replies.count == 1 ? "y" : "ies") for "
+                           + "\(result.outcomes.count) patch\(result.outcomes.count == 1 ? "" : "es") "
+                           + "(\(result.findings.count) finding\(result.findings.count == 1 ? "" : "s"), "
+                           + "\(result.mode.rawValue) mode)")
+            }
+            status = replies.isEmpty ? .clean : .findings
+        } catch let error as CheckError {
+            printError("mmlint: " + error.description)
+        } catch let error as EngineError {
+            printError("mmlint: " + error.description)
+        } catch let error as PatchError {
+            printError("mmlint: " + error.description)
+        }
+        throw ExitCode(status.rawValue)
+    }
+
+    func gitIdentity(root: String) throws(EngineError) -> String {
+        let name = (try? Git.run(["config", "user.name"], in: root)).map { String(decoding: $0, as: UTF8.self) }
+        let email = (try? Git.run(["config", "user.email"], in: root)).map { String(decoding: $0, as: UTF8.self) }
+        guard let name = name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
+              let email = email?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
+            throw .usage("who is reviewing? pass --from \"Name <address>\" or set git's user.name and user.email")
+        }
+        return "\(name) <\(email)>"
+    }
+
+    /// Each reply written under a temporary name, then renamed: a reader never
+    /// sees half a file, and nothing is written outside `dir`.
+    func write(_ replies: [ReviewReply], to dir: String) throws(EngineError) {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw .input("\(dir): cannot create the output folder: \(error.localizedDescription)")
+        }
+        for reply in replies {
+            let name = ReviewWriter.fileName(for: reply)
+            let final = (dir as NSString).appendingPathComponent(name)
+            let temporary = (dir as NSString).appendingPathComponent(".\(name).tmp")
+            do {
+                try Data(reply.message.utf8).write(to: URL(fileURLWithPath: temporary))
+                if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+                try fm.moveItem(atPath: temporary, toPath: final)
+            } catch {
+                try? fm.removeItem(atPath: temporary)
+                throw .input("\(final): cannot write the reply: \(error.localizedDescription)")
+            }
+            if !quiet { printError("mmlint: wrote \(final)") }
+        }
+    }
+}
+
+enum ReviewWriterNames {
+    /// `Ada Reviewer <ada@example.org>` → `Ada`.
+    static func firstName(of mailbox: String) -> String? {
+        let name = mailbox.split(separator: "<").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
+        return name?.split(separator: " ").first.map(String.init)
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import XCTest
+
+/// `mmlint check` on the fixture tree: only what a patch introduces.
+final class CheckTests: XCTestCase {
+    let tree = Repo.fixtures + "/check-tree"
+    let patches = Repo.fixtures + "/check-patches"
+
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var findings: [[String: Any]]
+        var fixed: [[String: Any]]
+        var json: [String: Any]
+    }
+
+    func check(_ arguments: [String], stdin: String? = nil, format: String = "json") throws -> Outcome {
+        let result = try runCommand(Repo.executable, ["check", "--tree", tree, "--format", format] + arguments,
+                                    in: Repo.root, stdin: stdin)
+        var json: [String: Any] = [:]
+        if format == "json", !result.stdout.isEmpty {
+            json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        }
+        return Outcome(status: result.status, stdout: result.stdout, stderr: result.stderr,
+                       findings: json["findings"] as? [[String: Any]] ?? [],
+                       fixed: json["fixed"] as? [[String: Any]] ?? [], json: json)
+    }
+
+    /// The 1-based line of the first line containing `needle` in `text`.
+    func line(of needle: String, in path: String) throws -> Int {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try XCTUnwrap(text.components(separatedBy: "\n").firstIndex { $0.contains(needle) }) + 1
+    }
+
+    func assertNewFollowPfn(_ outcome: Outcome, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.status, 1, outcome.stderr, file: file, line: line)
+        XCTAssertEqual(outcome.findings.count, 1, outcome.stdout, file: file, line: line)
+        let finding = outcome.findings.first ?? [:]
+        XCTAssertEqual(finding["ruleId"] as? String, "mm-follow-pfn", file: file, line: line)
+        XCTAssertEqual(finding["file"] as? String, "drivers/demo/demo_mmap.c", file: file, line: line)
+        // Line 30 of the post-image: `if (!follow_pfn(vma, vmf->address, &cur) && cur == pfn)`.
+        XCTAssertEqual(finding["line"] as? Int, 30, file: file, line: line)
+        XCTAssertEqual(finding["function"] as? String, "demo_db_fault", file: file, line: line)
+        XCTAssertEqual(finding["chain"] as? [String], [".fault of demo_db_vm_ops", "demo_db_fault", "follow_pfn"],
+                       file: file, line: line)
+        XCTAssertEqual(outcome.fixed.count, 0, file: file, line: line)
+    }
+
+    func testNewMisuseIsFoundAndOldOneIsNot() throws {
+        let outcome = try check([patches + "/new-misuse.patch"])
+        assertNewFollowPfn(outcome)
+        XCTAssertEqual(outcome.json["mode"] as? String, "tree")
+        XCTAssertEqual(outcome.findings.first?["patchIndex"] as? Int, 1)
+        XCTAssertEqual(outcome.findings.first?["patchSubject"] as? String, "demo: skip faults on pages already mapped")
+    }
+
+    func testAFixIsSilentAndCountedAsFixed() throws {
+        let outcome = try check([patches + "/fix.patch"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 0)
+        XCTAssertEqual(outcome.fixed.count, 1)
+        XCTAssertEqual(outcome.fixed.first?["function"] as? String, "demo_bar_fault")
+        XCTAssertEqual(outcome.fixed.first?["callee"] as? String, "io_remap_pfn_range")
+        XCTAssertTrue(outcome.stderr.contains("the patch fixes mm-remap-in-fault: io_remap_pfn_range() in demo_bar_fault()"),
+                      outcome.stderr)
+    }
+
+    /// A new call into an old helper in another file: reported at the new
+    /// call, with the chain down to the old remap.
+    func testNewCallIntoOldHelperIsReportedAtTheCall() throws {
+        let outcome = try check([patches + "/new-call-old-helper.patch"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 1, outcome.stdout)
+        let finding = try XCTUnwrap(outcome.findings.first)
+        XCTAssertEqual(finding["ruleId"] as? String, "mm-remap-in-fault")
+        XCTAssertEqual(finding["file"] as? String, "drivers/demo/demo_mmap.c")
+        XCTAssertEqual(finding["line"] as? Int, 29)  // `return demo_map_all(vma) ? …` in the post-image
+        XCTAssertEqual(finding["chain"] as? [String],
+                       [".fault of demo_db_vm_ops", "demo_db_fault", "demo_map_all", "remap_pfn_range"])
+        XCTAssertTrue((finding["message"] as? String ?? "").contains("drivers/demo/demo_map.c:10 was already there"),
+                      "\(finding["message"] ?? "")")
+    }
+
+    /// Installing an old handler (so far a root by its shape only) in an ops
+    /// table is new, at the ops line; the weaker old finding is not "fixed".
+    func testNewOpsEntryMakesOldHelperReachable() throws {
+        let outcome = try check([patches + "/new-ops-entry.patch"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 1, outcome.stdout)
+        let finding = try XCTUnwrap(outcome.findings.first)
+        XCTAssertEqual(finding["line"] as? Int,
+                       try line(of: ".fault = demo_bar_fault,", in: tree + "/drivers/demo/demo_mmap.c") + 1)
+        XCTAssertEqual((finding["chain"] as? [String])?.first, ".page_mkwrite of demo_bar_vm_ops")
+        XCTAssertEqual(finding["confidence"] as? String, "high")
+        XCTAssertEqual(outcome.fixed.count, 0)
+    }
+
+    func testRemapAtMmapTimeIsFine() throws {
+        let outcome = try check([patches + "/mmap-remap.patch"])
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 0)
+    }
+
+    func testSeriesAttributesToTheIntroducingPatch() throws {
+        let outcome = try check([patches + "/series.mbox"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 1, outcome.stdout)
+        XCTAssertEqual(outcome.findings.first?["patchIndex"] as? Int, 2)
+        XCTAssertEqual(outcome.findings.first?["patchSubject"] as? String, "demo: skip faults on pages already mapped")
+        XCTAssertEqual(outcome.findings.first?["line"] as? Int, 30)
+
+        let text = try check([patches + "/series.mbox"], format: "text")
+        XCTAssertTrue(text.stdout.hasPrefix("[PATCH 2/3] demo: skip faults on pages already mapped\n"), text.stdout)
+        XCTAssertTrue(text.stderr.contains("3 patches checked (tree mode): 1 new finding (patch 2)"), text.stderr)
+    }
+
+    func testEncodedMailsGiveTheSameAnswer() throws {
+        for name in ["quoted-printable.eml", "base64.eml", "crlf.eml"] {
+            assertNewFollowPfn(try check([patches + "/" + name]))
+        }
+    }
+
+    func testPlainDiffOnStandardInput() throws {
+        let diff = try String(contentsOfFile: patches + "/plain.diff", encoding: .utf8)
+        let outcome = try check(["-"], stdin: diff)
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertEqual(outcome.findings.map { $0["ruleId"] as? String }, ["mm-remap-in-fault"])
+    }
+
+    func testRenameKeepsOldFindingsOld() throws {
+        let outcome = try check([patches + "/rename.patch"])
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 0)
+        XCTAssertEqual(outcome.fixed.count, 0)
+    }
+
+    func testPatchThatDoesNotApplyIsAnError() throws {
+        let outcome = try check([patches + "/not-applying.patch"], format: "text")
+        XCTAssertEqual(outcome.status, 2)
+        XCTAssertEqual(outcome.stdout, "")
+        XCTAssertTrue(outcome.stderr.contains("drivers/demo/demo_mmap.c"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("hunk 1"), outcome.stderr)
+    }
+
+    /// The patch from the reference mail's situation, with no tree: the hunk
+    /// header tells the fault handler.
+    func testHunkOnlyModeFromThePatchAlone() throws {
+        let outcome = try check([patches + "/hunk-only.patch"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertEqual(outcome.json["mode"] as? String, "hunk-only")
+        XCTAssertTrue(outcome.stderr.contains("hunk-only mode"), outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 1, outcome.stdout)
+        let finding = try XCTUnwrap(outcome.findings.first)
+        XCTAssertEqual(finding["ruleId"] as? String, "mm-follow-pfn")
+        XCTAssertEqual(finding["file"] as? String, "drivers/vfio/pci/vfio_pci.c")
+        XCTAssertEqual(finding["line"] as? Int, 1627)
+        XCTAssertEqual(finding["function"] as? String, "vfio_pci_mmap_fault")
+        XCTAssertEqual(finding["confidence"] as? String, "low")
+        XCTAssertTrue((finding["suggestion"] as? String ?? "").contains("vmf_insert_pfn_prot(vmf->vma, vmf->address"))
+    }
+
+    /// b4's check-command lines: one per finding on stdout, nothing on stderr
+    /// (b4 counts every stderr line as a failure), nothing at all when clean.
+    func testCheckpatchFormat() throws {
+        let found = try check([patches + "/new-misuse.patch"], format: "checkpatch")
+        XCTAssertEqual(found.status, 1)
+        XCTAssertEqual(found.stderr, "")
+        let lines = found.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertTrue(lines[0].hasPrefix("drivers/demo/demo_mmap.c:30: ERROR: follow_pfn() in a fault path"), String(lines[0]))
+        XCTAssertTrue(lines[0].hasSuffix("[mm-follow-pfn]"))
+
+        let clean = try check([patches + "/mmap-remap.patch"], format: "checkpatch")
+        XCTAssertEqual(clean.status, 0)
+        XCTAssertEqual(clean.stdout, "")
+        XCTAssertEqual(clean.stderr, "")
+    }
+
+    func testSARIFCarriesThePatch() throws {
+        let outcome = try check([patches + "/series.mbox"], format: "sarif")
+        let sarif = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let result = try XCTUnwrap(((sarif["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first)
+        let properties = try XCTUnwrap(result["properties"] as? [String: Any])
+        XCTAssertEqual(properties["patchIndex"] as? Int, 2)
+        XCTAssertEqual(properties["patchSubject"] as? String, "demo: skip faults on pages already mapped")
+    }
+
+    /// The tree is never written.
+    func testTreeIsUntouched() throws {
+        func snapshot() throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            for path in FileManager.default.enumerator(atPath: tree)?.allObjects as? [String] ?? [] {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: tree + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    files[path] = FileManager.default.contents(atPath: tree + "/" + path)
+                }
+            }
+            return files
+        }
+        let before = try snapshot()
+        for name in ["new-misuse.patch", "fix.patch", "rename.patch", "series.mbox", "not-applying.patch"] {
+            _ = try check([patches + "/" + name])
+        }
+        XCTAssertEqual(try snapshot(), before)
+    }
+
+    /// The tree already holds the patch (committed, as when git send-email's
+    /// hook or b4 prep runs): checked against the tree with it taken out.
+    func testAlreadyAppliedPatchIsCheckedInReverse() throws {
+        let dir = try temporaryDirectory(self)
+        try FileManager.default.copyItem(atPath: tree + "/drivers", toPath: dir + "/drivers")
+        let applied = try runCommand("/usr/bin/git", ["apply", patches + "/new-misuse.patch"], in: dir)
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+        let result = try runCommand(Repo.executable, ["check", "--tree", dir, "--format", "json", patches + "/new-misuse.patch"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("the series is already in the tree"), result.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        XCTAssertEqual(findings.map { $0["ruleId"] as? String }, ["mm-follow-pfn"])
+        XCTAssertEqual(findings.first?["line"] as? Int, 30)
+    }
+
+    func testPathsLeavingTheTreeAreRefused() throws {
+        let dir = try temporaryDirectory(self)
+        let patch = """
+            --- a/../outside.c
+            +++ b/../outside.c
+            @@ -1 +1 @@
+            -a
+            +b
+
+            """
+        try patch.write(toFile: dir + "/evil.patch", atomically: true, encoding: .utf8)
+        let outcome = try check([dir + "/evil.patch"], format: "text")
+        XCTAssertEqual(outcome.status, 2)
+        XCTAssertTrue(outcome.stderr.contains("../outside.c: refusing a patch path"), outcome.stderr)
+    }
+}

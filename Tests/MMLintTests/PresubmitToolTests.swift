@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+
+/// mmlint in the real pre-submit tools: b4 (from PyPI, installed by
+/// scripts/install-deps.sh) running `mmlint check --format checkpatch` as its
+/// per-patch check command, and `git send-email` (Debian's git-email) with
+/// the hook `mmlint install-hook` writes. Offline, in a throwaway HOME.
+final class PresubmitToolTests: XCTestCase {
+    var home = ""
+    var repo = ""
+    var environment: [String: String] = [:]
+
+    static var b4: String {
+        let env = ProcessInfo.processInfo.environment
+        let venv = env["MMLINT_VENV"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache") + "/mmlint/venv")
+        return venv + "/bin/b4"
+    }
+
+    override func setUpWithError() throws {
+        home = try temporaryDirectory(self)
+        repo = home + "/linux"
+        environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = home
+        environment["XDG_CACHE_HOME"] = home + "/cache"
+        environment["XDG_CONFIG_HOME"] = home + "/config"
+        environment["GIT_CONFIG_NOSYSTEM"] = "1"
+        try git(["config", "--global", "user.name", "Ada Reviewer"], in: home)
+        try git(["config", "--global", "user.email", "ada@example.org"], in: home)
+        try git(["init", "-q", "-b", "master", repo], in: home)
+        try FileManager.default.copyItem(atPath: Repo.fixtures + "/check-tree/drivers", toPath: repo + "/drivers")
+        try git(["add", "-A"], in: repo)
+        try git(["commit", "-qm", "demo: initial"], in: repo)
+    }
+
+    @discardableResult
+    func tool(_ executable: String, _ arguments: [String], in dir: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @discardableResult
+    func git(_ arguments: [String], in dir: String) throws -> String {
+        let result = try tool("/usr/bin/git", arguments, in: dir)
+        XCTAssertEqual(result.status, 0, "git \(arguments.joined(separator: " ")): \(result.stderr)")
+        return result.stdout
+    }
+
+    /// A two-patch series on branch `series`: a harmless one, then one that
+    /// adds a follow_pfn() call to a fault handler.
+    func makeSeries() throws {
+        try git(["checkout", "-q", "-b", "series"], in: repo)
+        let helper = repo + "/drivers/demo/demo_map.c"
+        let text = try String(contentsOfFile: helper, encoding: .utf8)
+            .replacingOccurrences(of: "meant for mmap time.", with: "meant for mmap time only.")
+        try text.write(toFile: helper, atomically: true, encoding: .utf8)
+        try git(["commit", "-qam", "demo: clarify a comment\n\nSigned-off-by: Ada Reviewer <ada@example.org>"], in: repo)
+        try git(["apply", Repo.fixtures + "/check-patches/new-misuse.patch"], in: repo)
+        try git(["commit", "-qam", "demo: skip faults on pages already mapped\n\nSigned-off-by: Ada Reviewer <ada@example.org>"], in: repo)
+    }
+
+    func requireB4() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.b4) else {
+            XCTFail("\(Self.b4) missing: run scripts/install-deps.sh (the test command does)")
+            throw XCTSkip("no b4")
+        }
+    }
+
+    func testB4PrepCheckRunsMmlintPerPatch() throws {
+        try requireB4()
+        try makeSeries()
+        let enroll = try tool(Self.b4, ["--offline-mode", "-n", "prep", "--enroll", "master"], in: repo)
+        XCTAssertEqual(enroll.status, 0, enroll.stderr)
+        let command = "\(Repo.executable) check --format checkpatch"
+        let result = try tool(Self.b4, ["--offline-mode", "-n", "-c", "b4.prep-perpatch-check-cmd=\(command)",
+                                        "prep", "--no-cache", "--check"], in: repo)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("mmlint: drivers/demo/demo_mmap.c:30: ERROR: follow_pfn() in a fault path"),
+                      result.stderr)
+        XCTAssertTrue(result.stderr.contains("Error: 1"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("demo_bar_fault"), "the old finding must not be reported: \(result.stderr)")
+    }
+
+    func testB4AmCheckOnAnMbox() throws {
+        try requireB4()
+        let result = try tool(Self.b4, ["--offline-mode", "-n", "-c",
+                                        "b4.am-perpatch-check-cmd=\(Repo.executable) check --format checkpatch",
+                                        "am", "--check", "-m", Repo.fixtures + "/check-patches/series.mbox",
+                                        "-o", home + "/am"], in: repo)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("mmlint: drivers/demo/demo_mmap.c:30: ERROR: follow_pfn()"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("mmlint: passed all checks"), result.stderr)
+    }
+
+    func testSendEmailHookRefusesNewMisuse() throws {
+        let install = try tool(Repo.executable, ["install-hook"], in: repo)
+        XCTAssertEqual(install.status, 0, install.stderr)
+        XCTAssertTrue(install.stdout.contains("sendemail-validate"), install.stdout)
+        try makeSeries()
+        let out = home + "/outgoing"
+        try git(["format-patch", "-q", "-o", out, "master..series"], in: repo)
+        let patches = try FileManager.default.contentsOfDirectory(atPath: out).sorted().map { out + "/" + $0 }
+        XCTAssertEqual(patches.count, 2)
+        let arguments = ["send-email", "--dry-run", "--confirm=never", "--to=maintainer@example.org",
+                         "--smtp-server=/bin/true"]
+        let clean = try tool("/usr/bin/git", arguments + [patches[0]], in: repo)
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        XCTAssertTrue(clean.stdout.contains("Result: OK"), clean.stdout)
+        let refused = try tool("/usr/bin/git", arguments + [patches[1]], in: repo)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("rejected by sendemail-validate hook"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("drivers/demo/demo_mmap.c:30:"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("[mm-follow-pfn]"), refused.stderr)
+        // A second install is idempotent; a foreign hook is not overwritten.
+        XCTAssertEqual(try tool(Repo.executable, ["install-hook"], in: repo).status, 0)
+        try "#!/bin/sh\nexit 0\n".write(toFile: repo + "/.git/hooks/sendemail-validate", atomically: true, encoding: .utf8)
+        let foreign = try tool(Repo.executable, ["install-hook"], in: repo)
+        XCTAssertEqual(foreign.status, 2)
+        XCTAssertTrue(foreign.stderr.contains("was not written by mmlint"), foreign.stderr)
+    }
+}

@@ -36,12 +36,15 @@ struct Review: ParsableCommand {
             let (_, root, _, result) = try input.check()
             let reviewer = try from ?? gitIdentity(root: root)
             let firstName = ReviewWriterNames.firstName(of: reviewer)
+            // SOURCE_DATE_EPOCH (reproducible builds' convention) pins the date.
+            let date = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init)
+                .map { Date(timeIntervalSince1970: $0) } ?? Date()
             let replies = ReviewWriter.replies(for: result, root: root, options: ReviewOptions(
-                from: reviewer, signOff: signOff ?? firstName))
+                from: reviewer, signOff: signOff ?? firstName, date: date))
             if let output {
                 try write(replies, to: output)
             } else {
-                FileHandle.standardOutput.write(Data(ReviewWriter.mbox(replies).utf8))
+                FileHandle.standardOutput.write(Data(ReviewWriter.mbox(replies, date: date).utf8))
             }
             if !quiet {
                 printError("mmlint: \(replies.count) repl\(replies.count == 1 ? "y" : "ies") for "

@@ -188,7 +188,10 @@ struct TreeCheck {
         let neighbourStart = outcomes.count
         var neighbours: [String] = []
         for _ in 0..<2 {
-            let more = neighbourFiles(outcomes: outcomes, sources: sources + neighbours)
+            let states = stateRequests.map { indices in
+                indices.compactMap { outcomes[$0].facts } + outcomes[neighbourStart...].compactMap(\.facts)
+            }
+            let more = neighbourFiles(states: states, added: added, sources: sources + neighbours)
             guard !more.isEmpty else { break }
             neighbours += more
             outcomes += engine.parse(more.map { ParseRequest(path: root + "/" + $0) }, plan: plan, jobs: options.jobs)
@@ -353,27 +356,38 @@ struct TreeCheck {
         return names.filter { $0.hasSuffix(".c") }.sorted().map { dir.isEmpty ? $0 : dir + "/" + $0 }
     }
 
-    /// Files next to the touched sources that matter for reachability: those
-    /// that define a function called (but not defined) on a fault path of the
-    /// parsed files, and those that mention a non-static touched function
-    /// that calls a watched API without being reached from a root (its
-    /// callers may be there). Kernel style puts a definition's name on a line
-    /// that starts in column 0, which tells definitions from calls cheaply;
-    /// a wrong guess costs one parse, never a finding.
-    func neighbourFiles(outcomes: [ParseOutcome], sources: [String]) -> [String] {
-        let units = outcomes.compactMap(\.facts)
-        let program = Program(units: units, faultContext: engine.knowledge.faultContext)
+    /// Files next to the touched sources that a new finding may need. A new
+    /// finding needs a new path from a root to a watched call (or a stronger
+    /// root), so only what the patches changed can lead elsewhere: functions
+    /// called from added lines or from functions a patch made reachable (we need the files
+    /// that define them), and non-static functions a patch gave a watched
+    /// call (we need the files that may call them). Kernel style starts a
+    /// definition's line in column 0, which tells definitions from calls
+    /// cheaply; a wrong guess costs one parse, never a finding.
+    func neighbourFiles(states: [[UnitFacts]], added: [[String: Set<Int>]], sources: [String]) -> [String] {
         let watched = engine.watchedAPIs
+        let programs = states.map { Program(units: $0, faultContext: engine.knowledge.faultContext) }
         var defineNeeded = Set<String>()
         var mentionNeeded = Set<String>()
-        for function in program.functions.values {
-            if program.faultContext(of: function.usr) != nil {
-                for call in function.calls where !watched.contains(call.callee) {
-                    if let usr = call.calleeUSR, program.functions[usr] == nil { defineNeeded.insert(call.callee) }
+        for k in 1..<programs.count {
+            let program = programs[k]
+            let addedLines = added[k].reduce(into: Set<String>()) { all, entry in
+                for line in entry.value { all.insert(root + "/" + entry.key + ":\(line)") }
+            }
+            for function in program.functions.values {
+                // Reached now and not before, or now through an installed
+                // callback where before only its shape said fault.
+                let now = program.faultContext(of: function.usr)?.root
+                let before = programs[k - 1].faultContext(of: function.usr)?.root
+                let newlyReached = now != nil && (before == nil || (before?.binding == nil && now?.binding != nil))
+                for call in function.calls {
+                    let onAddedLine = addedLines.contains("\(call.location.file):\(call.location.line)")
+                    if watched.contains(call.callee) {
+                        if onAddedLine && !function.isStatic { mentionNeeded.insert(function.name) }
+                    } else if newlyReached || onAddedLine, let usr = call.calleeUSR, program.functions[usr] == nil {
+                        defineNeeded.insert(call.callee)
+                    }
                 }
-            } else if !function.isStatic, function.calls.contains(where: { watched.contains($0.callee) }),
-                      sources.contains(where: { function.location.file == root + "/" + $0 }) {
-                mentionNeeded.insert(function.name)
             }
         }
         guard !defineNeeded.isEmpty || !mentionNeeded.isEmpty else { return [] }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Benchmark: a one-file patch check against the compiler's floor.
+# Times `mmlint check` of a generated patch to Linux 6.1's
+# drivers/vfio/pci/vfio_pci_core.c (a follow_pfn() call added to the fault
+# handler) and `clang -fsyntax-only` of that file with the same flags, run
+# alternately in one session (this machine is noisy), and prints the medians
+# and their ratio. Goal: ratio <= 1.5.
+#   bench/check-bench.sh [runs]      (default 9)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-9}
+scripts/install-deps.sh --bench
+tree="$(scripts/prepare-kernels.sh 6.1)/linux-source-6.1"
+swift build -c release >/dev/null
+exec python3 bench/check_bench.py "$tree" "$PWD/.build/release/mmlint" "$runs"

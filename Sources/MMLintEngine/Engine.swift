@@ -26,15 +26,21 @@ public struct AnalysisOptions: Sendable {
     public var overlay: [String: [UInt8]]
     /// Overrides the version read from the tree's Makefile.
     public var kernelVersion: KernelVersion?
+    /// Facts of unchanged files come from here when set.
+    public var cache: FactCache?
+    public var progress: Progress?
 
     public init(files: [String], compileDatabase: CompileDatabase? = nil,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                overlay: [String: [UInt8]] = [:], kernelVersion: KernelVersion? = nil) {
+                overlay: [String: [UInt8]] = [:], kernelVersion: KernelVersion? = nil,
+                cache: FactCache? = nil, progress: Progress? = nil) {
         self.files = files
         self.compileDatabase = compileDatabase
         self.jobs = max(1, jobs)
         self.overlay = overlay
         self.kernelVersion = kernelVersion
+        self.cache = cache
+        self.progress = progress
     }
 }
 
@@ -42,6 +48,8 @@ public struct AnalysisOptions: Sendable {
 public struct AnalysisResult: Sendable {
     public var findings: [Finding]
     public var units: [UnitFacts]
+    /// How many units came from the fact cache.
+    public var cached: Int
     /// Files libclang could not parse at all (no facts), with the reason.
     public var failures: [String]
     /// The kernel tree the files belong to, when there is one.
@@ -105,13 +113,16 @@ public final class Engine: Sendable {
     public func analyze(_ options: AnalysisOptions) -> AnalysisResult {
         let plan = FlagPlan(options: options, prelude: prelude)
         let requests = options.files.map { ParseRequest(path: $0, overlay: options.overlay) }
-        let outcomes = parse(requests, plan: plan, jobs: options.jobs)
+        let outcomes = parse(requests, plan: plan, jobs: options.jobs, cache: options.cache, progress: options.progress)
         let units = outcomes.compactMap(\.facts)
         let version = options.kernelVersion ?? plan.tree?.version
         let (program, findings) = evaluate(units, kernelVersion: version)
-        return AnalysisResult(findings: findings, units: units, failures: outcomes.compactMap(\.failure),
+        var warnings = plan.warnings
+        warnings += options.cache?.warnings ?? []
+        return AnalysisResult(findings: findings, units: units, cached: outcomes.filter(\.cached).count,
+                              failures: outcomes.compactMap(\.failure),
                               kernelRoot: plan.tree?.root, kernelVersion: version,
-                              flagNotes: outcomes.map(\.note), warnings: plan.warnings, program: program)
+                              flagNotes: outcomes.map(\.note), warnings: warnings, program: program)
     }
 
     /// Flag decisions for a set of files (the tree, the database, warnings).
@@ -119,7 +130,8 @@ public final class Engine: Sendable {
 
     /// Parses each request in parallel (one libclang index per worker) and
     /// returns the outcomes in request order.
-    public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int) -> [ParseOutcome] {
+    public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int, cache: FactCache? = nil,
+                      progress: Progress? = nil) -> [ParseOutcome] {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
         let slots = ResultSlots(count: requests.count)
         let next = Counter()
@@ -130,6 +142,14 @@ public final class Engine: Sendable {
                 guard i < requests.count else { break }
                 let request = requests[i]
                 let job = plan.job(for: request.path, overlay: request.overlay, forceBare: request.forceBare)
+                defer { progress?.advance() }
+                // Only plain files are cached: overlays (patches) are one-offs.
+                let key = request.overlay.isEmpty && !request.forceBare
+                    ? cache?.key(file: request.path, arguments: job.arguments, mode: job.mode) : nil
+                if let key, let facts = cache?.lookup(key) {
+                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: true))
+                    continue
+                }
                 var unsaved = job.unsaved.map { UnsavedFile(path: $0.path, contents: $0.contents) }
                 for (path, contents) in request.overlay where !job.unsaved.contains(where: { $0.path == path }) {
                     unsaved.append(UnsavedFile(path: path, contents: contents))
@@ -137,13 +157,16 @@ public final class Engine: Sendable {
                 do {
                     let unit = try index.parse(path: request.path, arguments: job.arguments, unsavedFiles: unsaved)
                     let facts = extractor.extract(unit, file: request.path, mode: job.mode)
-                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note))
+                    if let key {
+                        cache?.store(key, facts: facts, inputs: unit.includedFiles.map { Paths.normalize($0) })
+                    }
+                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: false))
                 } catch {
-                    slots.set(i, ParseOutcome(facts: nil, failure: String(describing: error), note: job.note))
+                    slots.set(i, ParseOutcome(facts: nil, failure: String(describing: error), note: job.note, cached: false))
                 }
             }
         }
-        return slots.values.map { $0 ?? ParseOutcome(facts: nil, failure: "not parsed", note: "") }
+        return slots.values.map { $0 ?? ParseOutcome(facts: nil, failure: "not parsed", note: "", cached: false) }
     }
 
     /// Runs the rules over the program the units make; findings in report
@@ -182,6 +205,8 @@ public struct ParseOutcome: Sendable {
     public var failure: String?
     /// Which flags were used, for verbose output.
     public var note: String
+    /// Taken from the fact cache instead of parsed.
+    public var cached: Bool
 }
 
 /// Thread-safe, index-addressed result storage for the workers.

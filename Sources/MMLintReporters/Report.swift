@@ -20,17 +20,24 @@ public struct Report: Sendable {
     public var patches: [(number: Int, subject: String?)]
 
     public struct Summary: Codable, Sendable, Equatable {
+        /// Files named by the command (after folders were searched).
         public var files: Int
+        /// Parsed now; `cached`: facts reused from the cache; `skipped`: set
+        /// aside by the prefilter as unable to contribute a finding.
         public var parsed: Int
+        public var cached: Int
+        public var skipped: Int
         public var failed: Int
         public var filesWithParseErrors: Int
         public var parseErrors: Int
         public var findings: Int
         public var seconds: Double
-        public init(files: Int, parsed: Int, failed: Int, filesWithParseErrors: Int, parseErrors: Int,
-                    findings: Int, seconds: Double) {
+        public init(files: Int, parsed: Int, cached: Int = 0, skipped: Int = 0, failed: Int,
+                    filesWithParseErrors: Int, parseErrors: Int, findings: Int, seconds: Double) {
             self.files = files
             self.parsed = parsed
+            self.cached = cached
+            self.skipped = skipped
             self.failed = failed
             self.filesWithParseErrors = filesWithParseErrors
             self.parseErrors = parseErrors

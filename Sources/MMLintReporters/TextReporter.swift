@@ -75,6 +75,8 @@ public enum TextReporter {
     public static func summary(_ report: Report) -> String {
         let s = report.summary
         var parts = ["\(s.files) file\(s.files == 1 ? "" : "s")", "\(s.parsed) parsed"]
+        if s.cached > 0 { parts.append("\(s.cached) cached") }
+        if s.skipped > 0 { parts.append("\(s.skipped) skipped") }
         if s.failed > 0 { parts.append("\(s.failed) failed") }
         parts.append("\(s.parseErrors) parse error\(s.parseErrors == 1 ? "" : "s")"
                      + (s.parseErrors > 0 ? " in \(s.filesWithParseErrors) file\(s.filesWithParseErrors == 1 ? "" : "s")" : ""))

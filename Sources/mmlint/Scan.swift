@@ -36,8 +36,14 @@ struct Scan: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Say where each file's flags came from, and show parse errors.")
     var verbose = false
 
-    @Flag(name: .shortAndLong, help: "No summary line on stderr.")
+    @Flag(name: .shortAndLong, help: "No progress bar and no summary line on stderr.")
     var quiet = false
+
+    @Option(name: .customLong("cache-dir"), help: "Where per-file facts are cached (default: ~/.cache/mmlint/facts).")
+    var cacheDir: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
+    var noCache = false
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif
@@ -57,9 +63,14 @@ struct Scan: ParsableCommand {
             let engine = try Engine(ruleIDs: rules)
             let files = try SourceFiles.collect(paths)
             let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
+            let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
+                                                  rulesFingerprint: engine.knowledge.fingerprint)
+            let bar = quiet ? nil : ProgressBar.onTerminal()
             let result = engine.analyze(AnalysisOptions(
                 files: files, compileDatabase: database, jobs: jobs,
-                kernelVersion: kernelVersion.flatMap { KernelVersion($0) }))
+                kernelVersion: kernelVersion.flatMap { KernelVersion($0) }, cache: cache,
+                progress: bar.map { bar in Progress(total: files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
+            bar?.clear()
             for warning in result.warnings { printError("mmlint: warning: " + warning) }
             for failure in result.failures { printError("mmlint: error: " + failure) }
             let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
@@ -79,7 +90,8 @@ struct Scan: ParsableCommand {
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
                 summary: Report.Summary(
-                    files: files.count, parsed: result.units.count, failed: result.failures.count,
+                    files: files.count, parsed: result.units.count - result.cached, cached: result.cached,
+                    failed: result.failures.count,
                     filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
                     parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))

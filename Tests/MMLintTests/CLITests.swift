@@ -4,7 +4,7 @@ import XCTest
 /// The `mmlint` executable end to end: output formats, exit status, errors.
 final class CLITests: XCTestCase {
     func testScanExampleTextAndExitOne() throws {
-        let result = try runCommand(Repo.executable, ["scan", "fixtures/example"], in: Repo.root)
+        let result = try runCommand(Repo.executable, ["scan", "--no-cache", "fixtures/example"], in: Repo.root)
         XCTAssertEqual(result.status, 1, result.stderr)
         let lines = result.stdout.components(separatedBy: "\n")
         XCTAssertTrue(lines[0].hasPrefix("fixtures/example/bar_map.c:10:9: warning: io_remap_pfn_range() maps a whole range"), lines[0])

@@ -221,6 +221,62 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(findings.first?["line"] as? Int, 30)
     }
 
+    /// --git RANGE: each commit of the range, in a git checkout.
+    func testGitRange() throws {
+        let dir = try temporaryDirectory(self)
+        try FileManager.default.copyItem(atPath: tree + "/drivers", toPath: dir + "/drivers")
+        let git = { (arguments: [String]) throws -> String in
+            let result = try runCommand("/usr/bin/git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.org"] + arguments, in: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout
+        }
+        _ = try git(["init", "-q", "-b", "main"])
+        _ = try git(["add", "-A"])
+        _ = try git(["commit", "-qm", "base"])
+        _ = try git(["apply", patches + "/mmap-remap.patch"])
+        _ = try git(["commit", "-qam", "demo: map the BAR at mmap time"])
+        _ = try git(["apply", patches + "/new-misuse.patch"])
+        _ = try git(["commit", "-qam", "demo: skip faults on pages already mapped"])
+        let result = try runCommand(Repo.executable, ["check", "--format", "json", "--git", "HEAD~2..HEAD"], in: dir)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        XCTAssertEqual(findings.map { $0["patchIndex"] as? Int }, [2])
+        XCTAssertEqual(findings.map { $0["ruleId"] as? String }, ["mm-follow-pfn"])
+        XCTAssertTrue(result.stderr.contains("2 patches checked"), result.stderr)
+    }
+
+    /// A patch that adds a new driver file with the mistake in it.
+    func testNewFile() throws {
+        let dir = try temporaryDirectory(self)
+        let patch = """
+            diff --git a/drivers/demo/demo_new.c b/drivers/demo/demo_new.c
+            new file mode 100644
+            index 0000000..1111111
+            --- /dev/null
+            +++ b/drivers/demo/demo_new.c
+            @@ -0,0 +1,11 @@
+            +/* A new file: everything in it is new. */
+            +static vm_fault_t new_fault(struct vm_fault *vmf)
+            +{
+            +	struct vm_area_struct *vma = vmf->vma;
+            +
+            +	return remap_pfn_range(vma, vma->vm_start, 0, PAGE_SIZE, vma->vm_page_prot) ?
+            +		VM_FAULT_SIGBUS : VM_FAULT_NOPAGE;
+            +}
+            +static const struct vm_operations_struct new_ops = {
+            +	.fault = new_fault,
+            +};
+
+            """
+        try patch.write(toFile: dir + "/new.patch", atomically: true, encoding: .utf8)
+        let outcome = try check([dir + "/new.patch"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertEqual(outcome.findings.map { $0["file"] as? String }, ["drivers/demo/demo_new.c"])
+        XCTAssertEqual(outcome.findings.map { $0["line"] as? Int }, [6])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tree + "/drivers/demo/demo_new.c"))
+    }
+
     func testPathsLeavingTheTreeAreRefused() throws {
         let dir = try temporaryDirectory(self)
         let patch = """

@@ -90,10 +90,16 @@ public enum PatchCheck {
         return try TreeCheck(series: series, engine: engine, options: options, root: root).run()
     }
 
-    /// A patch path must stay inside the tree: relative, no `..`.
+    /// A patch path must stay inside the tree: relative, no `..`, and not
+    /// through a symlink that leads out of it.
     static func checkPath(_ path: String, root: String) throws(CheckError) {
         if path.hasPrefix("/") || path.split(separator: "/").contains("..") || path.isEmpty {
             throw .input("\(path): refusing a patch path that is absolute or leaves the tree (\(root))")
+        }
+        let realRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        let resolved = URL(fileURLWithPath: root + "/" + path).resolvingSymlinksInPath().path
+        if resolved != realRoot && !resolved.hasPrefix(realRoot + "/") {
+            throw .input("\(path): refusing a patch path that resolves through a symlink to \(resolved), outside the tree (\(root))")
         }
     }
 

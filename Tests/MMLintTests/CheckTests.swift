@@ -291,5 +291,16 @@ final class CheckTests: XCTestCase {
         let outcome = try check([dir + "/evil.patch"], format: "text")
         XCTAssertEqual(outcome.status, 2)
         XCTAssertTrue(outcome.stderr.contains("../outside.c: refusing a patch path"), outcome.stderr)
+
+        // A symlink inside the tree that points out of it.
+        let root = dir + "/tree"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "a\n".write(toFile: dir + "/secret.c", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root + "/link.c", withDestinationPath: dir + "/secret.c")
+        try "--- a/link.c\n+++ b/link.c\n@@ -1 +1 @@\n-a\n+b\n".write(toFile: dir + "/link.patch", atomically: true, encoding: .utf8)
+        let linked = try runCommand(Repo.executable, ["check", "--tree", root, dir + "/link.patch"])
+        XCTAssertEqual(linked.status, 2)
+        XCTAssertTrue(linked.stderr.contains("link.c: refusing a patch path that resolves through a symlink"), linked.stderr)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/secret.c", encoding: .utf8), "a\n")
     }
 }

@@ -159,7 +159,10 @@ public struct RuleKnowledge: Codable, Sendable {
         public var text: String
         public var range: VersionRange { VersionRange(since: since, until: until) }
     }
+    /// Where a call of one of the APIs is a finding.
+    public enum Scope: String, Codable, Sendable { case fault, anywhere }
     public var id: String
+    public var scope: Scope
     public var apis: [API]
     public var messages: [Text]
     public var suggestions: [Text]

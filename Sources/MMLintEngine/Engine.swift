@@ -109,6 +109,14 @@ public final class Engine: Sendable {
         Set(knowledge.rules.values.flatMap { $0.apis.map(\.name) })
     }
 
+    /// The watched APIs of the active rules by scope: `fault` (a finding only
+    /// on a fault path) and `anywhere`.
+    public func watchedAPIs(scope: RuleKnowledge.Scope) -> Set<String> {
+        let active = Set(rules.map(\.description.id))
+        return Set(knowledge.rules.values.filter { active.contains($0.id) && $0.scope == scope }
+            .flatMap { $0.apis.map(\.name) })
+    }
+
     /// Parses every file and runs the rules over the merged program.
     public func analyze(_ options: AnalysisOptions) -> AnalysisResult {
         let plan = FlagPlan(options: options, prelude: prelude)

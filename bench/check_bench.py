@@ -1,5 +1,7 @@
 """Times mmlint check vs clang -fsyntax-only on one file (see check-bench.sh)."""
-import json, os, shlex, statistics, subprocess, sys, tempfile, time
+import json, os, statistics, subprocess, sys, tempfile, time
+
+from clang_floor import syntax_only
 
 tree, mmlint, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 path = "drivers/vfio/pci/vfio_pci_core.c"
@@ -20,20 +22,7 @@ open(patch, "w").write(f"diff --git a/{path} b/{path}\n" + diff)
 # The compile command of the file, with the GCC-only flags clang rejects
 # dropped (the same translation mmlint applies).
 entry = next(e for e in json.load(open(os.path.join(tree, "compile_commands.json"))) if e["file"].endswith(path))
-argv, clang, skip = shlex.split(entry["command"]), ["clang-14", "-fsyntax-only", "-w"], False
-for arg in argv[1:]:
-    if skip:
-        skip = False
-        continue
-    if arg == "-o":
-        skip = True
-        continue
-    if arg == "-c" or arg in ("-mindirect-branch-register", "-mindirect-branch-cs-prefix", "-fconserve-stack",
-                              "-fno-allow-store-data-races", "-mrecord-mcount") \
-            or arg.startswith(("-mindirect-branch=", "-mfunction-return=", "-mpreferred-stack-boundary=",
-                               "-ftrivial-auto-var-init=", "-Wp,", "-falign-")):
-        continue
-    clang.append(arg)
+clang = syntax_only(entry)
 
 def timed(cmd, cwd, ok):
     start = time.perf_counter()

@@ -1,6 +1,8 @@
 """Times mmlint scan over Linux 6.1 against spatch, the clang floor and itself (see scan-bench.sh)."""
 import argparse, atexit, json, os, re, shlex, shutil, statistics, subprocess, sys, tempfile, time
 
+from clang_floor import syntax_only
+
 ap = argparse.ArgumentParser(prog="bench/scan-bench.sh", description="Whole-tree benchmark of mmlint scan.")
 ap.add_argument("tree", help="the prepared linux-source-6.1 tree")
 ap.add_argument("mmlint", help="the mmlint binary")
@@ -55,20 +57,7 @@ vfio = sorted((e for e in database if e["file"].startswith(tree + "/drivers/vfio
 assert vfio, "no drivers/vfio entries in compile_commands.json"
 lines = []
 for entry in vfio:
-    argv, clang, skip = shlex.split(entry["command"]), ["clang-14", "-fsyntax-only", "-w"], False
-    for arg in argv[1:]:
-        if skip:
-            skip = False
-            continue
-        if arg == "-o":
-            skip = True
-            continue
-        if arg == "-c" or arg in ("-mindirect-branch-register", "-mindirect-branch-cs-prefix", "-fconserve-stack",
-                                  "-fno-allow-store-data-races", "-mrecord-mcount") \
-                or arg.startswith(("-mindirect-branch=", "-mfunction-return=", "-mpreferred-stack-boundary=",
-                                   "-ftrivial-auto-var-init=", "-Wp,", "-falign-")):
-            continue
-        clang.append(arg)
+    clang = syntax_only(entry)
     lines.append(f"cd {shlex.quote(entry['directory'])} && exec {shlex.join(clang)}")
 clang_list = os.path.join(work, "clang-commands.txt")
 open(clang_list, "w").write("\n".join(lines) + "\n")

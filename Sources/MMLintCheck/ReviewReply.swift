@@ -155,7 +155,7 @@ public enum ReviewWriter {
         if finding.chain.count > 3 {
             text += " The call is reached as " + finding.chain.joined(separator: " → ") + "."
         }
-        return wrap(text, width: 72)
+        return Prose.wrap(text, width: 72)
     }
 
     static func capitalized(_ text: String) -> String {
@@ -163,21 +163,6 @@ public enum ReviewWriter {
         // A sentence that starts with a C identifier keeps it as written.
         if text.hasPrefix(text.prefix { $0.isLetter || $0.isNumber || $0 == "_" } + "()") { return text }
         return first.uppercased() + text.dropFirst()
-    }
-
-    /// Wraps prose at `width` columns; words longer than that stand alone.
-    public static func wrap(_ text: String, width: Int) -> String {
-        var lines: [String] = []
-        var line = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            if !line.isEmpty && line.count + 1 + word.count > width {
-                lines.append(line)
-                line = ""
-            }
-            line += (line.isEmpty ? "" : " ") + word
-        }
-        if !line.isEmpty { lines.append(line) }
-        return lines.joined(separator: "\n")
     }
 
     static func quote(_ line: String) -> String { line.isEmpty ? ">\n" : "> " + line + "\n" }

@@ -40,11 +40,8 @@ struct Check: ParsableCommand {
             let (engine, root, series, result) = try input.check()
             emit(result, series: series, engine: engine, root: root, started: started)
             status = result.findings.isEmpty ? .clean : .findings
-        } catch let error as CheckError {
-            printError("mmlint: " + error.description)
-        } catch let error as EngineError {
-            printError("mmlint: " + error.description)
-        } catch let error as PatchError {
+        } catch let error as CustomStringConvertible & Error {
+            // Input problems (CheckError, EngineError, PatchError) say what to do.
             printError("mmlint: " + error.description)
         }
         throw ExitCode(status.rawValue)

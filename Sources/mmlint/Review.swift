@@ -53,11 +53,8 @@ struct Review: ParsableCommand {
                            + "\(result.mode.rawValue) mode)")
             }
             status = replies.isEmpty ? .clean : .findings
-        } catch let error as CheckError {
-            printError("mmlint: " + error.description)
-        } catch let error as EngineError {
-            printError("mmlint: " + error.description)
-        } catch let error as PatchError {
+        } catch let error as CustomStringConvertible & Error {
+            // Input problems (CheckError, EngineError, PatchError) say what to do.
             printError("mmlint: " + error.description)
         }
         throw ExitCode(status.rawValue)

@@ -29,7 +29,7 @@ struct Explain: ParsableCommand {
             throw ExitCode(Status.error.rawValue)
         }
         let d = rule.description
-        var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(wrap(d.rationale))\n"
+        var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
         if let knowledge = engine.knowledge.rules[d.id] {
             out += "\nAPIs (rules/\(d.id).yaml):\n"
             for api in knowledge.apis {
@@ -56,19 +56,4 @@ func loadEngine() throws -> Engine {
         printError("mmlint: " + error.description)
         throw ExitCode(Status.error.rawValue)
     }
-}
-
-/// Wraps prose at 72 columns.
-func wrap(_ text: String, width: Int = 72) -> String {
-    var lines: [String] = []
-    var line = ""
-    for word in text.split(separator: " ") {
-        if !line.isEmpty && line.count + 1 + word.count > width {
-            lines.append(line)
-            line = ""
-        }
-        line += (line.isEmpty ? "" : " ") + word
-    }
-    if !line.isEmpty { lines.append(line) }
-    return lines.joined(separator: "\n")
 }

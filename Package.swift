@@ -68,6 +68,8 @@ let package = Package(
         // Text, JSON, SARIF.
         .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
         .target(name: "MMLintPatch"),
+        // Token-level prefilter: which C files of a tree a scan must parse.
+        .target(name: "MMLintIndex"),
         // check and review: patches applied in memory, findings differenced, replies composed.
         .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
@@ -81,7 +83,7 @@ let package = Package(
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "MMLintTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "mmlint"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "mmlint"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times the prefilter on real kernel trees: walk, read, scan and select, with
-# a release build, warm page cache (one untimed run first), best of N runs.
+# a release build and a warm page cache (one untimed run first), each run a
+# fresh process as in `mmlint scan`; prints the fastest and the median of N.
 #
 #   bench/prefilter-bench.sh [-j THREADS] [-n RUNS] [-v] [TREE...]
 #
@@ -14,14 +15,14 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache="${MMLINT_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmlint/kernels}"
 threads=$(nproc)
-runs=3
+runs=5
 verbose=0
 while getopts "j:n:v" option; do
   case $option in
     j) threads=$OPTARG ;;
     n) runs=$OPTARG ;;
     v) verbose=1 ;;
-    *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -45,58 +46,58 @@ typedef=$(sed -n 's/^ *returns: *//p' "$context")
 work="${TMPDIR:-/tmp}/mmlint-prefilter-bench"
 mkdir -p "$work/Sources/prefilter-bench"
 ln -sfn "$repo/Sources/MMLintIndex" "$work/Sources/MMLintIndex"
-cat > "$work/Package.swift" <<'EOF'
+cat > "$work/Package.swift" <<'PACKAGE'
 // swift-tools-version: 6.0
 import PackageDescription
 let package = Package(name: "prefilter-bench", targets: [
     .target(name: "MMLintIndex"),
     .executableTarget(name: "prefilter-bench", dependencies: ["MMLintIndex"]),
 ])
-EOF
-cat > "$work/Sources/prefilter-bench/main.swift" <<'EOF'
+PACKAGE
+cat > "$work/Sources/prefilter-bench/main.swift" <<'MAIN'
 import Foundation
 import MMLintIndex
 
-// prefilter-bench TREE THREADS RUNS VERBOSE FAULT_APIS ANYWHERE_APIS FIELDS STRUCTS TYPEDEF
+// prefilter-bench TREE THREADS VERBOSE FAULT_APIS ANYWHERE_APIS FIELDS STRUCTS TYPEDEF
+// One run: wall and CPU seconds, peak memory (MB) and the counts, tab-separated.
 let arguments = CommandLine.arguments
 func list(_ index: Int) -> [String] { arguments[index].split(separator: ",").map(String.init) }
 let root = arguments[1]
-let prefilter = Prefilter(faultAPIs: Set(list(5)), anywhereAPIs: Set(list(6)), callbackFields: list(7),
-                          callbackStructs: list(8), faultTypedef: arguments[9], threads: Int(arguments[2])!)
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-var best: (wall: Double, cpu: Double, walk: Double) = (.infinity, 0, 0)
-var selection: Selection?
-for run in 0...Int(arguments[3])! {
-    let started = Date()
-    let cpu = cpuSeconds()
-    let tree = SourceTree(walking: root)
-    let walked = Date()
-    let result = prefilter.select(sources: tree.sources, headers: tree.headers)
-    let wall = Date().timeIntervalSince(started)
-    if run > 0 && wall < best.wall { best = (wall, cpuSeconds() - cpu, walked.timeIntervalSince(started)) }
-    selection = result
-}
-let counts = selection!.counts
-print(String(format: "%@: %.2f s wall (walk %.2f s), %.2f s cpu, %d threads; read %d files, %.0f MB; %d functions; selected %d",
-             root, best.wall, best.walk, best.cpu, prefilter.threads, counts.filesRead,
-             Double(counts.bytesRead) / 1e6, counts.functions, counts.selected))
-if arguments[4] == "1" {
-    for file in selection!.files {
-        print("  \(file.dropFirst(root.count + 1)): \(selection!.reasons[file]!.joined(separator: "; "))")
+let prefilter = Prefilter(faultAPIs: Set(list(4)), anywhereAPIs: Set(list(5)), callbackFields: list(6),
+                          callbackStructs: list(7), faultTypedef: arguments[8], threads: Int(arguments[2])!)
+let started = Date()
+let tree = SourceTree(walking: root)
+let selection = prefilter.select(sources: tree.sources, headers: tree.headers)
+let wall = Date().timeIntervalSince(started)
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+let counts = selection.counts
+print(String(format: "%.3f\t%.3f\t%d\t%d\t%d\t%d\t%d", wall, cpu, usage.ru_maxrss >> 10, counts.filesRead,
+             counts.bytesRead >> 20, counts.functions, counts.selected))
+if arguments[3] == "1" {
+    for file in selection.files {
+        print("  \(file.dropFirst(root.count + 1)): \(selection.reasons[file]!.joined(separator: "; "))")
     }
 }
-EOF
+MAIN
 swift build -c release --package-path "$work" >&2
+bench="$work/.build/release/prefilter-bench"
 for tree in "${trees[@]}"; do
   if [[ ! -d $tree ]]; then
     echo "prefilter-bench: $tree is missing; run scripts/prepare-kernels.sh" >&2
     exit 2
   fi
-  "$work/.build/release/prefilter-bench" "$tree" "$threads" "$runs" "$verbose" \
-    "$fault_apis" "$anywhere_apis" "$fields" "$structs" "$typedef"
+  run() { "$bench" "$tree" "$threads" "$1" "$fault_apis" "$anywhere_apis" "$fields" "$structs" "$typedef"; }
+  run 0 > /dev/null  # warms the page cache
+  for ((i = 0; i < runs; i++)); do run 0; done | sort -n | awk -v tree="$tree" -v threads="$threads" -F'\t' '
+    { wall[NR] = $1; cpu[NR] = $2; rss[NR] = $3; split($0, last, "\t") }
+    END {
+      middle = int((NR + 1) / 2)
+      printf "%s: %.2f s wall fastest, %.2f s median (cpu %.2f s, peak %d MB), %d threads, %d runs; ",
+        tree, wall[1], wall[middle], cpu[middle], rss[middle], threads, NR
+      printf "read %d files, %d MB; %d functions; selected %d\n", last[4], last[5], last[6], last[7]
+    }'
+  if ((verbose)); then run 1 | tail -n +2; fi
 done

@@ -161,9 +161,35 @@ public struct RuleKnowledge: Codable, Sendable {
     }
     /// Where a call of one of the APIs is a finding.
     public enum Scope: String, Codable, Sendable { case fault, anywhere }
+    /// What a file must spell for this rule to find something in it, beyond
+    /// calls of `apis`: the scan's token prefilter parses only such files (and
+    /// what connects them to a fault root). A rule that looks at more than
+    /// calls must say so here, or the prefilter will skip its findings.
+    public struct Evidence: Codable, Sendable, Equatable {
+        /// Identifiers (macros, functions, typedefs) whose mention is evidence.
+        public var names: [String]?
+        /// Struct members whose mention (`x->m`, `x.m`) is evidence.
+        public var members: [String]?
+        /// Struct members whose write (`x->m = …`, `|=`, `&=`, …) is evidence.
+        public var memberWrites: [String]?
+        /// Every fault root is evidence (the rule judges the handler itself).
+        public var roots: Bool?
+        /// The sources naming a relevant root's ops variable (`&foo_vm_ops`),
+        /// where the mmap handler installs it, are needed too.
+        public var holders: Bool?
+        public init(names: [String]? = nil, members: [String]? = nil, memberWrites: [String]? = nil,
+                    roots: Bool? = nil, holders: Bool? = nil) {
+            self.names = names
+            self.members = members
+            self.memberWrites = memberWrites
+            self.roots = roots
+            self.holders = holders
+        }
+    }
     public var id: String
     public var scope: Scope
     public var apis: [API]
+    public var evidence: Evidence?
     public var messages: [Text]
     public var suggestions: [Text]
 

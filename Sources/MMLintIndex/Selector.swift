@@ -1,0 +1,707 @@
+import Dispatch
+import Foundation
+
+/// The selection proper, over the merged facts of every file. The rules and
+/// the argument that they lose no finding are in `Prefilter`'s documentation.
+struct Selector {
+    let sources: [String]
+    /// The shards' lists and bindings (their definitions move to `definitions`).
+    var shards: [Shard]
+    let interner: Interner
+    let faultAPIs: Set<UInt32>
+    let anywhereAPIs: Set<UInt32>
+    let anywhereNames: String
+    let typedef: UInt32
+    /// Sources that could not be read: the prefilter cannot judge them.
+    let unreadable: [Int32]
+    let threads: Int
+
+    /// Every definition of every shard, with the shard that holds its lists.
+    var definitions: [Shard.DefinitionRecord] = []
+    var definitionShard: [UInt8] = []
+    /// Per shard: the index of its first definition in `definitions`.
+    var shardStart: [Int] = []
+    /// Per name: its index among names that have definitions (or are
+    /// watched APIs), -1 for others.
+    var slot: [Int32] = []
+    var slotCount = 0
+    var slotName: [UInt32] = []
+    /// Per name slot: function-like macros or header functions.
+    var hasHeaderCode: [Bool] = []
+    /// Definitions grouped by name slot.
+    var byNameOffsets: [Int32] = []
+    var byName: [Int32] = []
+    /// Per source file: its `#include "….c"` group (a union-find root).
+    var group: [Int32] = []
+    /// (group, name) → the first static definition of `name` in the group's sources.
+    var staticDefinitions: [UInt64: Int32] = [:]
+    /// The next static definition of the same name in the same group, or -1.
+    var nextStatic: [Int32] = []
+    /// Non-static source functions defined first by another file: the
+    /// analysis keys functions by USR and keeps the first in path order,
+    /// so these never enter it.
+    var shadowed: [Bool] = []
+    var shadowedByFile: [Int32: [Int32]] = [:]
+    /// (group, name) → a shadowed definition of `name` in the group's
+    /// sources, chained through `nextStatic` like static ones.
+    var shadowedDefinitions: [UInt64: Int32] = [:]
+    var hasShadowed: [Bool] = []
+    /// Per name slot: the first non-static source definition, or -1.
+    var firstDefinition: [Int32] = []
+    var hasStatic: [Bool] = []
+    var hasObjectMacro: [Bool] = []
+    var hasFunctionMacro: [Bool] = []
+    /// Untyped definitions named after a function-like macro: the macro's
+    /// expansion, defining functions whose names are generated.
+    var generator: [Bool] = []
+
+    var reasons: [Int: Set<String>] = [:]
+
+    /// Node ids: definitions first, then four layers per name slot, each the
+    /// union of the next: object-like macros ⊂ macros and header functions
+    /// ⊂ those and the first non-static source definition ⊂ those and every
+    /// static source definition of the name.
+    enum Layer: Int {
+        case objectMacros = 0, headerCode, global, everywhere
+    }
+
+    init(prefilter: Prefilter, sources: [String], names: Interner, shards: [Shard], unreadable: [Int32]) {
+        func id(_ name: String) -> UInt32 {
+            Array(name.utf8).withUnsafeBufferPointer {
+                names.lookup($0.baseAddress!, $0.count, Interner.hash($0.baseAddress!, $0.count))!
+            }
+        }
+        self.sources = sources
+        self.shards = shards
+        faultAPIs = Set(prefilter.faultAPIs.map(id))
+        anywhereAPIs = Set(prefilter.anywhereAPIs.map(id))
+        anywhereNames = prefilter.anywhereAPIs.sorted().joined(separator: ", ")
+        typedef = id(prefilter.faultTypedef)
+        interner = names
+        self.unreadable = unreadable
+        threads = prefilter.threads
+    }
+
+    func name(_ id: UInt32) -> String { interner.name(of: id) }
+
+    func isSource(_ file: Int32) -> Bool { Int(file) < sources.count }
+
+    func list(_ definition: Int, _ list: IdentifierList) -> ArraySlice<UInt32> {
+        shards[Int(definitionShard[definition])].list(list)
+    }
+
+    func layer(_ slot: Int32, _ layer: Layer) -> UInt32 {
+        UInt32(definitions.count + 4 * Int(slot) + layer.rawValue)
+    }
+
+    /// The layer node that stands for `wanted`: the first non-empty one at
+    /// or below it (an empty layer equals the next, and gets no node of its own).
+    func canonical(_ nameSlot: Int32, _ wanted: Layer) -> UInt32 {
+        var current = wanted
+        while true {
+            switch current {
+            case .everywhere where !hasStatic[Int(slotName[Int(nameSlot)])]: current = .global
+            case .global where firstDefinition[Int(nameSlot)] < 0: current = .headerCode
+            case .headerCode where !hasHeaderCode[Int(nameSlot)]: current = .objectMacros
+            default: return layer(nameSlot, current)
+            }
+        }
+    }
+
+    var nodeCount: Int { definitions.count + 4 * slotCount }
+
+    mutating func select(_ file: Int32, _ reason: String) {
+        reasons[Int(file), default: []].insert(reason)
+    }
+
+    // MARK: Indexing
+
+    mutating func index() {
+        for number in shards.indices {
+            shardStart.append(definitions.count)
+            definitions.append(contentsOf: shards[number].definitions)
+            definitionShard.append(contentsOf: repeatElement(UInt8(number), count: shards[number].definitions.count))
+            shards[number].definitions = []
+        }
+        let nameCount = interner.count
+        slot = [Int32](repeating: -1, count: nameCount)
+        for name in faultAPIs.union(anywhereAPIs).sorted() { assignSlot(name) }
+        for definition in definitions { assignSlot(definition.name) }
+
+        var counts = [Int32](repeating: 0, count: slotCount + 1)
+        for definition in definitions { counts[Int(slot[Int(definition.name)]) + 1] += 1 }
+        for index in 0..<slotCount { counts[index + 1] += counts[index] }
+        byNameOffsets = counts
+        byName = [Int32](repeating: 0, count: definitions.count)
+        var next = counts
+        for (index, definition) in definitions.enumerated() {
+            let nameSlot = Int(slot[Int(definition.name)])
+            byName[Int(next[nameSlot])] = Int32(index)
+            next[nameSlot] += 1
+        }
+
+        groupSources()
+        hasStatic = [Bool](repeating: false, count: nameCount)
+        hasShadowed = [Bool](repeating: false, count: nameCount)
+        hasObjectMacro = [Bool](repeating: false, count: nameCount)
+        hasFunctionMacro = [Bool](repeating: false, count: nameCount)
+        for definition in definitions where definition.isMacro {
+            if definition.flags.contains(.functionLike) {
+                hasFunctionMacro[Int(definition.name)] = true
+            } else {
+                hasObjectMacro[Int(definition.name)] = true
+            }
+        }
+        generator = definitions.map { !$0.isMacro && $0.flags.contains(.untyped) && hasFunctionMacro[Int($0.name)] }
+        hasHeaderCode = [Bool](repeating: false, count: slotCount)
+        for (index, definition) in definitions.enumerated() where !generator[index] {
+            if definition.isMacro ? definition.flags.contains(.functionLike) : !isSource(definition.file) {
+                hasHeaderCode[Int(slot[Int(definition.name)])] = true
+            }
+        }
+        nextStatic = [Int32](repeating: -1, count: definitions.count)
+        shadowed = [Bool](repeating: false, count: definitions.count)
+        firstDefinition = [Int32](repeating: -1, count: slotCount)
+        let order = sourceOrder()
+        for (index, definition) in definitions.enumerated() where !definition.isMacro && !generator[index] {
+            if isSource(definition.file) {
+                if definition.flags.contains(.isStatic) {
+                    hasStatic[Int(definition.name)] = true
+                    let key = UInt64(UInt32(group[Int(definition.file)])) << 32 | UInt64(definition.name)
+                    if let first = staticDefinitions[key] { nextStatic[index] = first }
+                    staticDefinitions[key] = Int32(index)
+                } else {
+                    let nameSlot = Int(slot[Int(definition.name)])
+                    let first = firstDefinition[nameSlot]
+                    if first < 0 || order[Int(definition.file)] < order[Int(definitions[Int(first)].file)] {
+                        firstDefinition[nameSlot] = Int32(index)
+                    }
+                }
+            }
+        }
+        for (index, definition) in definitions.enumerated() where !definition.isMacro && isSource(definition.file)
+            && !definition.flags.contains(.isStatic) && !generator[index] {
+            let first = Int(firstDefinition[Int(slot[Int(definition.name)])])
+            if definitions[first].file != definition.file {
+                shadowed[index] = true
+                shadowedByFile[definition.file, default: []].append(Int32(index))
+                hasShadowed[Int(definition.name)] = true
+                let key = UInt64(UInt32(group[Int(definition.file)])) << 32 | UInt64(definition.name)
+                if let next = shadowedDefinitions[key] { nextStatic[index] = next }
+                shadowedDefinitions[key] = Int32(index)
+            }
+        }
+    }
+
+    private mutating func assignSlot(_ name: UInt32) {
+        if slot[Int(name)] < 0 {
+            slot[Int(name)] = Int32(slotCount)
+            slotName.append(name)
+            slotCount += 1
+        }
+    }
+
+    /// Each source's rank in path order, the order `Program` merges units in
+    /// (usually the order given).
+    func sourceOrder() -> [Int] {
+        if zip(sources, sources.dropFirst()).allSatisfy({ $0 < $1 }) { return Array(sources.indices) }
+        var order = [Int](repeating: 0, count: sources.count)
+        for (rank, index) in sources.indices.sorted(by: { sources[$0] < sources[$1] }).enumerated() {
+            order[index] = rank
+        }
+        return order
+    }
+
+    /// Sources that include one another (`#include "x.c"`) share one
+    /// translation unit, so they share static functions.
+    mutating func groupSources() {
+        group = Array(0..<Int32(sources.count))
+        func root(_ file: Int32) -> Int32 {
+            var file = file
+            while group[Int(file)] != file { file = group[Int(file)] }
+            return file
+        }
+        guard shards.contains(where: { !$0.includes.isEmpty }) else { return }
+        var index: [String: Int32] = [:]
+        for (position, path) in sources.enumerated() { index[path] = Int32(position) }
+        for shard in shards {
+            for (file, included) in shard.includes where isSource(file) {
+                guard let target = index[Prefilter.resolve(included, from: sources[Int(file)])] else { continue }
+                let (a, b) = (root(file), root(target))
+                if a != b { group[Int(max(a, b))] = min(a, b) }
+            }
+        }
+        for file in group.indices { group[file] = root(Int32(file)) }
+    }
+
+    // MARK: Graph
+
+    /// Where a call of `name` written in `file` can land: a static function of
+    /// the file's translation unit (and macros and header functions of the
+    /// name), else the name's global layer and the unit's own definitions
+    /// that an earlier source's shadow (in case one is static after all: a
+    /// storage class is read from tokens); from a header, anything named so.
+    func resolveCall(_ name: UInt32, from file: Int32, into targets: inout [UInt32]) {
+        let nameSlot = slot[Int(name)]
+        guard nameSlot >= 0 else { return }
+        guard isSource(file) else { return targets.append(canonical(nameSlot, .everywhere)) }
+        let key = UInt64(UInt32(group[Int(file)])) << 32 | UInt64(name)
+        if hasStatic[Int(name)], var definition = staticDefinitions[key] {
+            while definition >= 0 {
+                targets.append(UInt32(definition))
+                definition = nextStatic[Int(definition)]
+            }
+            targets.append(canonical(nameSlot, .headerCode))
+            return
+        }
+        targets.append(canonical(nameSlot, .global))
+        if hasShadowed[Int(name)], var definition = shadowedDefinitions[key] {
+            while definition >= 0 {
+                targets.append(UInt32(definition))
+                definition = nextStatic[Int(definition)]
+            }
+        }
+    }
+
+    /// Macros that call a parameter (`.callsParameter`) or store one into
+    /// a callback field (`.bindsParameter`), directly or by handing it to
+    /// one that does.
+    func macros(handingArgumentsTo flag: Definition.Flags) -> NodeSet {
+        var seeds: [UInt32] = []
+        var used: [UInt32] = []
+        var users: [UInt32] = []
+        for (index, definition) in definitions.enumerated() where definition.isMacro {
+            if definition.flags.contains(flag) { seeds.append(definition.name) }
+            for forwarded in list(index, definition.forwards) {
+                used.append(forwarded)
+                users.append(definition.name)
+            }
+        }
+        return NameGraph(nodeCount: interner.count, sources: used, targets: users).reachable(from: seeds)
+    }
+
+    /// The names given and the macros whose bodies lead to one of them
+    /// through other macros (the fault typedef and the macros that spell it).
+    func macrosReaching(_ names: [UInt32]) -> NodeSet {
+        var used: [UInt32] = []
+        var users: [UInt32] = []
+        for (index, definition) in definitions.enumerated() where definition.isMacro {
+            for name in list(index, definition.calls) + list(index, definition.references) {
+                used.append(name)
+                users.append(definition.name)
+            }
+        }
+        return NameGraph(nodeCount: interner.count, sources: used, targets: users).reachable(from: names)
+    }
+
+    func buildGraph() -> NameGraph {
+        var from: [UInt32] = []
+        var to: [UInt32] = []
+        let callsArgument = macros(handingArgumentsTo: .callsParameter)
+        let parts = parallelMap(over: definitions.count) { range in
+            var from: [UInt32] = []
+            var to: [UInt32] = []
+            var targets: [UInt32] = []
+            for index in range {
+                let definition = definitions[index]
+                targets.removeAll(keepingCapacity: true)
+                let calls = list(index, definition.calls)
+                for name in calls { resolveCall(name, from: definition.file, into: &targets) }
+                let references = list(index, definition.references)
+                if definition.isMacro || calls.contains(where: { callsArgument[Int($0)] }) {
+                    for name in references { resolveCall(name, from: definition.file, into: &targets) }
+                } else {
+                    for name in references where hasObjectMacro[Int(name)] {
+                        targets.append(layer(slot[Int(name)], .objectMacros))
+                    }
+                }
+                if generator[index] { targets.append(canonical(slot[Int(definition.name)], .headerCode)) }
+                from.append(contentsOf: repeatElement(UInt32(index), count: targets.count))
+                to.append(contentsOf: targets)
+            }
+            return (from, to)
+        }
+        func edge(_ source: UInt32, _ target: UInt32) {
+            from.append(source)
+            to.append(target)
+        }
+        for nameSlot in 0..<Int32(slotCount) {
+            let first = firstDefinition[Int(nameSlot)]
+            if first >= 0 {
+                edge(layer(nameSlot, .global), UInt32(first))
+                edge(layer(nameSlot, .global), canonical(nameSlot, .headerCode))
+            }
+            if hasHeaderCode[Int(nameSlot)] && hasObjectMacro[Int(slotName[Int(nameSlot)])] {
+                edge(layer(nameSlot, .headerCode), layer(nameSlot, .objectMacros))
+            }
+            if hasStatic[Int(slotName[Int(nameSlot)])] { edge(layer(nameSlot, .everywhere), canonical(nameSlot, .global)) }
+            for index in byNameOffsets[Int(nameSlot)]..<byNameOffsets[Int(nameSlot) + 1] {
+                let target = byName[Int(index)]
+                let definition = definitions[Int(target)]
+                if generator[Int(target)] { continue }
+                if definition.isMacro {
+                    edge(layer(nameSlot, definition.flags.contains(.functionLike) ? .headerCode : .objectMacros),
+                         UInt32(target))
+                } else if !isSource(definition.file) {
+                    edge(layer(nameSlot, .headerCode), UInt32(target))
+                } else if definition.flags.contains(.isStatic) {
+                    edge(layer(nameSlot, .everywhere), UInt32(target))
+                }
+            }
+        }
+        return NameGraph(nodeCount: nodeCount, edges: parts + [(from, to)])
+    }
+
+    /// The nodes a call of a watched API lands on: its name's layers (but
+    /// not its value references) and every definition with its name.
+    func seeds(_ apis: Set<UInt32>) -> [UInt32] {
+        var seeds: [UInt32] = []
+        for api in apis {
+            let nameSlot = slot[Int(api)]
+            seeds += [canonical(nameSlot, .headerCode), canonical(nameSlot, .global), canonical(nameSlot, .everywhere)]
+            for index in byNameOffsets[Int(nameSlot)]..<byNameOffsets[Int(nameSlot) + 1] {
+                seeds.append(UInt32(byName[Int(index)]))
+            }
+        }
+        return seeds
+    }
+
+    /// The definitions that may hold a finding's call (a call of a watched
+    /// API from a function not named after one), and every node that
+    /// reaches one.
+    struct Paths {
+        let taintedFault: NodeSet
+        let taintedAnywhere: NodeSet
+        let fault: NodeSet
+        let anywhere: NodeSet
+
+        init(graph: NameGraph, selector: Selector) {
+            taintedFault = graph.reaching(selector.seeds(selector.faultAPIs))
+            taintedAnywhere = graph.reaching(selector.seeds(selector.anywhereAPIs))
+            fault = graph.reaching(selector.hosts(taintedFault, selector.faultAPIs))
+            anywhere = graph.reaching(selector.hosts(taintedAnywhere, selector.anywhereAPIs))
+        }
+    }
+
+    func hosts(_ tainted: NodeSet, _ apis: Set<UInt32>) -> [UInt32] {
+        (0..<definitions.count).filter { tainted[$0] && !apis.contains(definitions[$0].name) }.map { UInt32($0) }
+    }
+
+    /// Functions generated by macros (`DEFINE_X(name)` at file scope, or
+    /// `SYSCALL_DEFINE1(name, …) { … }`) have names no file spells as a
+    /// definition: they are pasted from the arguments. For each expansion
+    /// that reaches a watched API, every identifier that no file defines and
+    /// that contains one of its arguments is taken for a generated function.
+    /// Returned: an edge from each definition calling one to the expansion
+    /// (its macro, or its definition), and the expansions that are roots
+    /// (a generated name is stored into a callback field, or the macro can
+    /// write the handler's shape or a binding itself). Selected: the sources
+    /// storing a generated name, and each expanding source whose expansion
+    /// may matter: it reaches an anywhere API (a generated function may hold
+    /// the call), or is a root, or something calls a generated name.
+    mutating func generatedFunctions(paths: Paths, faultTypes: NodeSet)
+        -> (edges: [(from: UInt32, to: UInt32)], roots: [UInt32]) {
+        var generators: [UInt64: [UInt32]] = [:]
+        for (index, definition) in definitions.enumerated()
+        where generator[index] && (paths.taintedFault[index] || paths.taintedAnywhere[index]) {
+            generators[UInt64(UInt32(definition.file)) << 32 | UInt64(definition.name), default: []].append(UInt32(index))
+        }
+        var expansions: [Expansion] = []
+        for shard in shards {
+            for site in shard.sites where hasFunctionMacro[Int(site.name)] {
+                let macro = canonical(slot[Int(site.name)], .headerCode)
+                var nodes = generators[UInt64(UInt32(site.file)) << 32 | UInt64(site.name)] ?? []
+                if paths.taintedFault[Int(macro)] || paths.taintedAnywhere[Int(macro)] { nodes.append(macro) }
+                guard !nodes.isEmpty else { continue }
+                expansions.append(Expansion(file: site.file, macro: site.name, nodes: nodes,
+                                            anywhere: nodes.contains { paths.taintedAnywhere[Int($0)] },
+                                            arguments: site.arguments.map { Array($0.utf8) }.filter { !$0.isEmpty }))
+            }
+        }
+        guard !expansions.isEmpty else { return ([], []) }
+
+        // Calls and bindings of generated names: among the names nothing defines.
+        let matcher = PieceMatcher(expansions)
+        var called = Set<Int>()
+        var stored = Set<Int>()
+        var edges: [(from: UInt32, to: UInt32)] = []
+        for (number, shard) in shards.enumerated() {
+            let offset = shardStart[number]
+            let owners = (0..<UInt32(shard.undefined.count)).map { matcher.owners(of: shard.undefined.bytes(of: $0)) }
+            for (callee, definition) in shard.undefinedCalls where !owners[Int(callee)].isEmpty {
+                for expansion in owners[Int(callee)] {
+                    called.insert(expansion)
+                    edges += expansions[expansion].nodes.map { (UInt32(offset + Int(definition)), $0) }
+                }
+            }
+            for (name, file) in shard.undefinedStores where !owners[Int(name)].isEmpty {
+                for expansion in owners[Int(name)] {
+                    stored.insert(expansion)
+                    if isSource(file) {
+                        select(file, "binds a function generated by \(self.name(expansions[expansion].macro))")
+                    }
+                }
+            }
+        }
+        var bindingMacros: [UInt32] = []
+        for shard in shards {
+            for binding in shard.bindings where binding.context == .macro {
+                if let holder = binding.holder { bindingMacros.append(holder) }
+            }
+        }
+        let writesBindings = macrosReaching(bindingMacros)
+        var roots: [UInt32] = []
+        for (index, expansion) in expansions.enumerated() {
+            let root = stored.contains(index) || faultTypes[Int(expansion.macro)] || writesBindings[Int(expansion.macro)]
+            if root { roots += expansion.nodes }
+            if isSource(expansion.file) && (expansion.anywhere || root || called.contains(index)) {
+                select(expansion.file, "expands \(name(expansion.macro)), which may define functions reaching a watched API")
+            }
+        }
+        return (edges, roots)
+    }
+
+    /// A macro expansion at file scope that reaches a watched API.
+    struct Expansion {
+        var file: Int32
+        var macro: UInt32
+        /// The generator definitions of the expansion, and its macro's layer, that reach a watched API.
+        var nodes: [UInt32]
+        var anywhere: Bool
+        var arguments: [[UInt8]]
+    }
+
+    /// Which of many short pieces (an expansion's arguments) occur in a
+    /// spelling: tables of the pieces' first byte and first two bytes rule
+    /// out most positions with one load.
+    struct PieceMatcher: Sendable {
+        private var pieces: [(bytes: [UInt8], owner: Int)] = []
+        private var singles = [[Int]](repeating: [], count: 256)
+        private var byPrefix = [[Int]](repeating: [], count: 1 << 16)
+
+        init(_ expansions: [Expansion]) {
+            for (owner, expansion) in expansions.enumerated() {
+                for argument in expansion.arguments {
+                    if argument.count == 1 {
+                        singles[Int(argument[0])].append(pieces.count)
+                    } else {
+                        byPrefix[Int(argument[0]) << 8 | Int(argument[1])].append(pieces.count)
+                    }
+                    pieces.append((argument, owner))
+                }
+            }
+        }
+
+        func owners(of spelling: UnsafeBufferPointer<UInt8>) -> Set<Int> {
+            var owners = Set<Int>()
+            for position in spelling.indices {
+                for index in singles[Int(spelling[position])] { owners.insert(pieces[index].owner) }
+                guard position + 1 < spelling.count else { break }
+                for index in byPrefix[Int(spelling[position]) << 8 | Int(spelling[position + 1])] {
+                    let piece = pieces[index].bytes
+                    if position + piece.count <= spelling.count
+                        && spelling[position..<position + piece.count].elementsEqual(piece) {
+                        owners.insert(pieces[index].owner)
+                    }
+                }
+            }
+            return owners
+        }
+    }
+
+    /// `body` over `0..<count` cut in one range per thread, run on all threads.
+    func parallelMap<T>(over count: Int, _ body: @Sendable (Range<Int>) -> T) -> [T] {
+        let parts = max(1, min(threads, count))
+        let results = ResultBox<T>(count: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            results.set(part, body(count * part / parts..<count * (part + 1) / parts))
+        }
+        return results.values
+    }
+
+    // MARK: Selection
+
+    /// A node's name for a reason: a definition's, or a layer's name.
+    func describe(_ node: UInt32) -> String {
+        if Int(node) < definitions.count { return name(definitions[Int(node)].name) }
+        return name(slotName[(Int(node) - definitions.count) / 4])
+    }
+
+    /// Rules 5 and 6, to a fixed point: a selected source brings the sources of
+    /// its translation unit (`#include "x.c"`), and, for each non-static
+    /// function it defines that an earlier file defines too and that reaches
+    /// a watched API (`tainted`), that earlier file: the analysis keeps the
+    /// first definition in path order, so leaving that file out would let
+    /// this one's take its place, and add what it reaches.
+    mutating func closeOverTranslationUnits(tainted: (Int) -> Bool) {
+        var members: [Int32: [Int32]] = [:]
+        for file in group.indices where group[file] != Int32(file) {
+            members[group[file], default: [group[file]]].append(Int32(file))
+        }
+        var pending = Array(reasons.keys)
+        var done = Set<Int>()
+        while let file = pending.popLast() {
+            guard done.insert(file).inserted else { continue }
+            for member in members[group[file]] ?? [] where Int(member) != file {
+                select(member, "shares a translation unit with \((sources[file] as NSString).lastPathComponent)")
+                pending.append(Int(member))
+            }
+            for index in shadowedByFile[Int32(file)] ?? [] where tainted(Int(index)) {
+                let first = definitions[Int(firstDefinition[Int(slot[Int(definitions[Int(index)].name)])])]
+                let later = (sources[file] as NSString).lastPathComponent
+                select(first.file, "defines \(name(first.name)) first (before \(later))")
+                pending.append(Int(first.file))
+            }
+        }
+    }
+
+    mutating func run() -> Selection {
+        index()
+        var graph = buildGraph()
+        let faultTypes = macrosReaching([typedef])
+        let handedToBinders = macroBindings()
+        var roots = self.roots(faultTypes: faultTypes) + handedToBinders.flatMap(\.targets)
+        var paths = Paths(graph: graph, selector: self)
+        let generated = generatedFunctions(paths: paths, faultTypes: faultTypes)
+        if !generated.edges.isEmpty || !generated.roots.isEmpty {
+            graph.add(generated.edges)
+            paths = Paths(graph: graph, selector: self)
+            roots += generated.roots
+        }
+        let reached = graph.reachable(from: roots)
+        var relevant = NodeSet(count: nodeCount)
+        for node in 0..<nodeCount where (reached[node] && paths.fault[node]) || paths.anywhere[node] {
+            relevant.insert(node)
+        }
+
+        for file in unreadable { select(file, "cannot be read") }
+        for (index, definition) in definitions.enumerated()
+        where !definition.isMacro && isSource(definition.file) && !shadowed[index] && relevant[index] {
+            let why = reached[index] && paths.fault[index] ? "on a fault path" : "reaches \(anywhereNames)"
+            select(definition.file, "defines \(name(definition.name)) at line \(definition.line) (\(why))")
+        }
+        for (file, line, name, targets) in sourceBindings() where targets.contains(where: { relevant[Int($0)] }) {
+            select(file, "binds root \(self.name(name)) at line \(line)")
+        }
+        for (index, file, name, targets) in handedToBinders
+        where isSource(file) && targets.contains(where: { relevant[Int($0)] }) {
+            select(file, "\(self.name(definitions[index].name)) hands root \(self.name(name)) to a macro that binds it")
+        }
+        selectHeaderRootCallers(graph: graph, relevant: relevant, roots: Set(roots))
+        closeOverTranslationUnits { paths.taintedFault[$0] || paths.taintedAnywhere[$0] }
+
+        let files = reasons.keys.sorted().map { sources[$0] }
+        var byPath: [String: [String]] = [:]
+        for (file, why) in reasons { byPath[sources[file]] = why.sorted() }
+        return Selection(
+            files: files, reasons: byPath,
+            counts: Selection.Counts(
+                filesRead: 0, bytesRead: 0, functions: definitions.count { !$0.isMacro }, selected: files.count,
+                unreadable: unreadable.count))
+    }
+
+    /// Functions whose declaration before the name has the fault typedef (or
+    /// a macro spelling it), and every name written into a callback field.
+    func roots(faultTypes: NodeSet) -> [UInt32] {
+        var roots: [UInt32] = []
+        for (index, definition) in definitions.enumerated() where !definition.isMacro && !shadowed[index] {
+            if list(index, definition.prefix).contains(where: { faultTypes[Int($0)] }) { roots.append(UInt32(index)) }
+        }
+        for shard in shards {
+            for binding in shard.bindings {
+                for value in shard.list(binding.value) { resolveCall(value, from: binding.file, into: &roots) }
+            }
+        }
+        return roots
+    }
+
+    /// The names a definition hands to a macro that stores its argument into
+    /// a callback field (all its values: which argument is stored is not
+    /// known), with where they land.
+    func macroBindings() -> [(definition: Int, file: Int32, name: UInt32, targets: [UInt32])] {
+        let binders = macros(handingArgumentsTo: .bindsParameter)
+        var result: [(Int, Int32, UInt32, [UInt32])] = []
+        for (index, definition) in definitions.enumerated()
+        where !shadowed[index] && list(index, definition.calls).contains(where: { binders[Int($0)] }) {
+            for value in list(index, definition.references) + list(index, definition.calls) {
+                var targets: [UInt32] = []
+                resolveCall(value, from: definition.file, into: &targets)
+                if !targets.isEmpty { result.append((index, definition.file, value, targets)) }
+            }
+        }
+        return result
+    }
+
+    /// Each name a source writes into a callback field, with its line and where it lands.
+    func sourceBindings() -> [(file: Int32, line: UInt32, name: UInt32, targets: [UInt32])] {
+        var result: [(Int32, UInt32, UInt32, [UInt32])] = []
+        for shard in shards {
+            for binding in shard.bindings where isSource(binding.file) {
+                for value in shard.list(binding.value) {
+                    var targets: [UInt32] = []
+                    resolveCall(value, from: binding.file, into: &targets)
+                    result.append((binding.file, binding.line, value, targets))
+                }
+            }
+        }
+        return result
+    }
+
+    /// Rule 3: a header function is in the analysis only where a parsed
+    /// source pulls it in, so a relevant header root, and header code that
+    /// binds a relevant root, need the sources that reach them through
+    /// header code and macros.
+    mutating func selectHeaderRootCallers(graph: NameGraph, relevant: NodeSet, roots: Set<UInt32>) {
+        var seeds: [UInt32] = []
+        for (index, definition) in definitions.enumerated()
+        where !definition.isMacro && !isSource(definition.file) && relevant[index] && roots.contains(UInt32(index)) {
+            seeds.append(UInt32(index))
+        }
+        for shard in shards {
+            for binding in shard.bindings where !isSource(binding.file) {
+                guard let holder = binding.holder, slot[Int(holder)] >= 0 else { continue }
+                var targets: [UInt32] = []
+                for value in shard.list(binding.value) { resolveCall(value, from: binding.file, into: &targets) }
+                guard targets.contains(where: { relevant[Int($0)] }) else { continue }
+                let nameSlot = Int(slot[Int(holder)])
+                for index in byNameOffsets[nameSlot]..<byNameOffsets[nameSlot + 1]
+                where definitions[Int(byName[Int(index)])].file == binding.file {
+                    seeds.append(UInt32(byName[Int(index)]))
+                }
+            }
+        }
+        guard !seeds.isEmpty else { return }
+        let pulled = graph.reaching(seeds) { node in
+            Int(node) >= definitions.count || definitions[Int(node)].isMacro || !isSource(definitions[Int(node)].file)
+        }
+        for (index, definition) in definitions.enumerated() where isSource(definition.file) && !shadowed[index] {
+            if let target = graph.targets(of: UInt32(index)).first(where: { pulled[Int($0)] }) {
+                select(definition.file, "\(name(definition.name)) at line \(definition.line) calls "
+                       + "\(describe(target)), header code leading to a root")
+            }
+        }
+        for (file, line, name, targets) in sourceBindings() where targets.contains(where: { pulled[Int($0)] }) {
+            select(file, "binds header root \(self.name(name)) at line \(line)")
+        }
+    }
+}
+
+/// One result per thread of `Selector.parallelMap`.
+private final class ResultBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: T) {
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+
+    var values: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+}

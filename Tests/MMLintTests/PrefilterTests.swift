@@ -1,0 +1,365 @@
+import Foundation
+import MMLintCore
+import MMLintEngine
+import MMLintIndex
+import XCTest
+
+/// The token scanner's facts, and the prefilter's selection: exactly the
+/// expected sources of each fixture tree, the same findings from those as
+/// from every source, and a small selection on a real kernel tree.
+final class PrefilterTests: XCTestCase {
+    /// The prefilter as `mmlint` configures it: everything from rules/.
+    static let prefilter: Prefilter = {
+        let knowledge = sharedEngine.knowledge
+        let callbacks = knowledge.faultContext.callbacks
+        func apis(_ scope: RuleKnowledge.Scope) -> Set<String> {
+            Set(knowledge.rules.values.filter { $0.scope == scope }.flatMap { $0.apis.map(\.name) })
+        }
+        return Prefilter(faultAPIs: apis(.fault), anywhereAPIs: apis(.anywhere),
+                         callbackFields: Array(Set(callbacks.flatMap(\.fields))).sorted(),
+                         callbackStructs: callbacks.map(\.struct).sorted(),
+                         faultTypedef: knowledge.faultContext.signature.returns, threads: 2)
+    }()
+
+    // MARK: Scanner
+
+    func scan(_ source: String) -> FileFacts {
+        TokenScanner(vocabulary: Self.prefilter.vocabulary).scan(Array(source.utf8))
+    }
+
+    func function(_ facts: FileFacts, _ name: String, file: StaticString = #filePath,
+                  line: UInt = #line) throws -> Definition {
+        try XCTUnwrap(facts.functions.first { facts.name($0.name) == name }, "no function \(name)",
+                      file: file, line: line)
+    }
+
+    func testFunctionsCallsAndReferences() throws {
+        let facts = scan("""
+            /* static vm_fault_t commented(void) { remap_pfn_range(); } */
+            #include <linux/mm.h>
+
+            static vm_fault_t __maybe_unused cam_fault(struct vm_fault *vmf)
+            {
+            	const char *s = "helper_in_string(";
+            	char c = '{';
+
+            	if (cam_map(vmf->vma, s, c))      // cam_map is called
+            		return VM_FAULT_SIGBUS;
+            	vmf->vma->vm_ops->fault(vmf);     // members name nothing
+            	return (do_map)(vmf) + use(&other_fn);
+            }
+
+            int __init __printf(1, 2) cam_init(const char *fmt, ...) __acquires(lock)
+            {
+            	return 0;
+            }
+            """)
+        XCTAssertEqual(facts.functions.map { facts.name($0.name) }, ["cam_fault", "cam_init"])
+        let fault = try function(facts, "cam_fault")
+        XCTAssertEqual(fault.line, 4)
+        XCTAssertTrue(fault.flags.contains(.isStatic))
+        XCTAssertEqual(facts.names(fault.prefix), ["static", "vm_fault_t", "__maybe_unused"])
+        // Every identifier before `(` counts, keywords too (one may be a macro).
+        XCTAssertEqual(facts.names(fault.calls), ["if", "cam_map", "return", "do_map", "use"])
+        XCTAssertEqual(Set(facts.names(fault.references)),
+                       ["const", "char", "s", "c", "vmf", "return", "VM_FAULT_SIGBUS", "do_map", "other_fn"],
+                       "values, and `do_map` of `(do_map)(…)` before it shows called; no member names")
+        let initializer = try function(facts, "cam_init")
+        XCTAssertFalse(initializer.flags.contains(.isStatic))
+        XCTAssertEqual(facts.names(initializer.prefix), ["int", "__init", "__printf"])
+    }
+
+    func testStorageClassBelongsToItsOwnDeclaration() throws {
+        let facts = scan("""
+            static DEFINE_SPINLOCK(cam_lock)
+            int cam_open(struct cam *cam)
+            {
+            	return 0;
+            }
+            static __printf(2, 3) vm_fault_t cam_log(struct cam *cam, const char *fmt, ...)
+            {
+            	return 0;
+            }
+            """)
+        let open = try function(facts, "cam_open")
+        XCTAssertFalse(open.flags.contains(.isStatic), "`static` went with DEFINE_SPINLOCK")
+        XCTAssertEqual(facts.names(open.prefix), ["int"])
+        let log = try function(facts, "cam_log")
+        XCTAssertTrue(log.flags.contains(.isStatic))
+        XCTAssertEqual(facts.names(log.prefix), ["static", "__printf", "vm_fault_t"])
+    }
+
+    func testMacrosSkipParametersAndTellWhatTheyCall() throws {
+        let facts = scan("""
+            #define FB_MAP(vma, pfn) \\
+            	remap_pfn_range((vma), (vma)->vm_start, (pfn), PAGE_SIZE, prot)
+            #define REG_BASE 0x1000
+            #define CALL_HOOK(fn, arg) fn(arg)
+            #define VIA_HOOK(fn) CALL_HOOK(fn, 0)
+            #define MAKE(name) int name##_count
+            #define LOG(fmt, ...) printk(fmt, ##__VA_ARGS__)
+            #define SET_FAULT(ops, fn) ((ops)->fault = (fn))
+            """)
+        let macros = Dictionary(uniqueKeysWithValues: facts.macros.map { (facts.name($0.name), $0) })
+        XCTAssertNil(macros["REG_BASE"], "a body without identifiers leads nowhere and is not kept")
+        let map = try XCTUnwrap(macros["FB_MAP"])
+        XCTAssertEqual(map.line, 1)
+        XCTAssertEqual(facts.names(map.calls), ["remap_pfn_range"])
+        XCTAssertEqual(facts.names(map.references), ["PAGE_SIZE", "prot"])
+        XCTAssertEqual(facts.names(map.parameters), ["vma", "pfn"])
+        XCTAssertTrue(map.flags.contains(.functionLike))
+        XCTAssertTrue(try XCTUnwrap(macros["CALL_HOOK"]).flags.contains(.callsParameter))
+        let via = try XCTUnwrap(macros["VIA_HOOK"])
+        XCTAssertFalse(via.flags.contains(.callsParameter))
+        XCTAssertEqual(facts.names(via.forwards), ["CALL_HOOK"])
+        XCTAssertTrue(try XCTUnwrap(macros["MAKE"]).flags.contains(.pastes))
+        XCTAssertFalse(try XCTUnwrap(macros["LOG"]).flags.contains(.pastes), "`, ## __VA_ARGS__` pastes nothing")
+        XCTAssertTrue(try XCTUnwrap(macros["SET_FAULT"]).flags.contains(.bindsParameter))
+        XCTAssertFalse(map.flags.contains(.bindsParameter))
+    }
+
+    func testCallbackBindings() throws {
+        let facts = scan("""
+            static const struct vm_operations_struct cam_ops = {
+            	.open = cam_open,
+            	.fault = cam_fault,
+            	.page_mkwrite = (void *)&cam_mkwrite,
+            };
+
+            static void setup(struct drm_obj *obj)
+            {
+            	obj->vm_ops.huge_fault = cond ? huge_a : huge_b;
+            	obj->ops->pfn_mkwrite = &obj_pfn;
+            	if (obj->ops->fault == NULL)
+            		obj->ops->fault += 1;
+            }
+
+            static const struct vm_operations_struct old_ops = { old_open, old_close, old_fault };
+
+            #define DEFINE_OPS(name) \\
+            	static const struct vm_operations_struct name##_ops = { .map_pages = name##_map }
+            """)
+        XCTAssertEqual(facts.names(facts.outside),
+                       ["static", "const", "struct", "vm_operations_struct", "cam_ops", "cam_open", "cam_fault", "void",
+                        "cam_mkwrite", "setup", "drm_obj", "obj", "old_ops", "old_open", "old_close", "old_fault"],
+                       "file-scope identifiers, members aside")
+        let bindings = facts.bindings.map { binding in
+            "\(binding.field.map(facts.name) ?? "?")@\(binding.line) \(binding.context) "
+                + "\(binding.holder.map(facts.name) ?? "-"): \(facts.names(binding.value).joined(separator: " "))"
+        }
+        XCTAssertEqual(bindings, [
+            "fault@3 fileScope -: cam_fault",
+            "page_mkwrite@4 fileScope -: void cam_mkwrite",
+            "huge_fault@9 function setup: cond huge_a huge_b",
+            "pfn_mkwrite@10 function setup: obj_pfn",
+            "?@15 fileScope -: old_open old_close old_fault",
+            "map_pages@18 macro DEFINE_OPS: _map",
+        ])
+    }
+
+    func testPreprocessorNoiseAndBraceRecovery() throws {
+        let facts = scan("""
+            #if 0
+            static int dead(void) { return remap_pfn_range(); }
+            #else
+            static int alive(void) { return 1; }
+            #endif
+            #ifdef CONFIG_A
+            static int twice(int a) {
+            #else
+            static int twice(int a, int b) {
+            #endif
+            	return helper(a);
+            }
+
+            static int after(void)
+            {
+            #ifdef CONFIG_B
+            	if (x) {
+            		one();
+            	}
+            #else
+            	if (x) {
+            		two();
+            	}
+            #endif
+            	}
+            	three();
+            }
+
+            int last(void)
+            {
+            	return 0;
+            }
+            """)
+        XCTAssertEqual(facts.functions.map { facts.name($0.name) }, ["alive", "twice", "after", "last"])
+        XCTAssertTrue(try function(facts, "twice").calls.count > 0)
+        XCTAssertTrue(facts.names(try function(facts, "twice").calls).contains("helper"),
+                      "the body after a doubled `{` stays with the function")
+        XCTAssertEqual(Set(facts.names(try function(facts, "after").calls)), ["if", "one", "two", "three"],
+                       "an early `}` does not cut the body short")
+        XCTAssertEqual(try function(facts, "last").line, 29)
+    }
+
+    func testGeneratorsAndIncludedSources() throws {
+        let facts = scan("""
+            #include "impl.c"
+            DEFINE_REMAP_FAULT(cam);
+            int prototype(int x);
+            SYSCALL_DEFINE1(cam_ctl, int, cmd)
+            {
+            	return cam_ctl_impl(cmd);
+            }
+            """)
+        XCTAssertEqual(facts.includedFiles, ["impl.c"])
+        XCTAssertEqual(facts.sites.map { "\(facts.name($0.name))(\(facts.names($0.arguments).joined(separator: ",")))" },
+                       ["DEFINE_REMAP_FAULT(cam)", "SYSCALL_DEFINE1(cam_ctl,int,cmd)"])
+        XCTAssertTrue(try function(facts, "SYSCALL_DEFINE1").flags.contains(.untyped))
+    }
+
+    func testFactsRoundTripThroughJSON() throws {
+        let facts = scan("static vm_fault_t f(struct vm_fault *vmf) { return g(vmf); }\n#define M(x) h(x)\n")
+        let decoded = try JSONDecoder().decode(FileFacts.self, from: JSONEncoder().encode(facts))
+        XCTAssertEqual(decoded, facts)
+    }
+
+    // MARK: Selection on fixture trees
+
+    /// Copies `fixtures/prefilter/<name>` to a temporary folder, `*.c.in` as
+    /// `*.c`; `files` counts everything copied (sources, headers, fragments).
+    func tree(_ name: String) throws -> (root: String, sources: [String], headers: [String], files: Int) {
+        let from = Repo.fixtures + "/prefilter/" + name
+        let root = try temporaryDirectory(self) + "/" + name
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var sources: [String] = []
+        var headers: [String] = []
+        for file in try fm.contentsOfDirectory(atPath: from).sorted() {
+            let target = root + "/" + (file.hasSuffix(".c.in") ? String(file.dropLast(3)) : file)
+            try fm.copyItem(atPath: from + "/" + file, toPath: target)
+            if target.hasSuffix(".c") { sources.append(target) }
+            if target.hasSuffix(".h") { headers.append(target) }
+        }
+        XCTAssertFalse(sources.isEmpty, "no sources in \(from)")
+        return (root, sources, headers, try fm.contentsOfDirectory(atPath: from).count)
+    }
+
+    /// Selects in the fixture tree `name`: the selection must be `expected`
+    /// (file names), and the engine must find the same in it as in every
+    /// source, `findings` of them.
+    func check(_ name: String, selects expected: [String], findings: Int,
+               file: StaticString = #filePath, line: UInt = #line) throws {
+        let tree = try tree(name)
+        let selection = Self.prefilter.select(sources: tree.sources, headers: tree.headers)
+        XCTAssertEqual(selection.files.map { ($0 as NSString).lastPathComponent }, expected,
+                       "reasons: \(selection.reasons)", file: file, line: line)
+        XCTAssertEqual(selection.counts.filesRead, tree.files, "every source, header and included fragment",
+                       file: file, line: line)
+        XCTAssertEqual(selection.counts.selected, selection.files.count, file: file, line: line)
+        for selected in selection.files {
+            XCTAssertFalse(selection.reasons[selected, default: []].isEmpty, "no reason for \(selected)",
+                           file: file, line: line)
+        }
+
+        func describe(_ files: [String]) -> [String] {
+            let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2))
+            XCTAssertEqual(result.failures, [], file: file, line: line)
+            return result.findings.map { finding in
+                [finding.ruleID, "\(finding.location.file):\(finding.location.line):\(finding.location.column)",
+                 finding.callee, finding.chain.joined(separator: " → "), finding.confidence.rawValue,
+                 finding.message].joined(separator: " | ")
+            }
+        }
+        let everything = describe(tree.sources)
+        XCTAssertEqual(everything.count, findings, "findings of the whole tree: \(everything)", file: file, line: line)
+        XCTAssertEqual(selection.files.isEmpty ? [] : describe(selection.files), everything, file: file, line: line)
+    }
+
+    func testHelperInAnotherFile() throws {
+        try check("cross-file", selects: ["cam_fault.c", "cam_window.c"], findings: 1)
+    }
+
+    func testMacroInHeaderExpandingToTheAPI() throws {
+        try check("header-macro", selects: ["fb_fault.c"], findings: 1)
+    }
+
+    func testStaticInlineHeaderHelper() throws {
+        try check("header-inline", selects: ["ring_fault.c"], findings: 1)
+    }
+
+    func testOpsTableInAThirdFile() throws {
+        try check("ops-elsewhere", selects: ["dev_fault.c", "dev_map.c", "dev_ops.c"], findings: 1)
+    }
+
+    func testFollowPfnAnywhere() throws {
+        try check("follow-pfn", selects: ["lookup.c", "through_macro.c"], findings: 2)
+    }
+
+    func testSameStaticNameInSeveralFiles() throws {
+        try check("same-static", selects: ["c_dev.c"], findings: 1)
+    }
+
+    func testDefineAliases() throws {
+        try check("alias", selects: ["bar_fault.c", "bar_map.c"], findings: 2)
+    }
+
+    func testBindingWrittenByAMacro() throws {
+        try check("macro-binding", selects: ["handler.c", "setup.c"], findings: 1)
+    }
+
+    func testMacroGeneratedHandler() throws {
+        try check("generator", selects: ["cam.c"], findings: 1)
+    }
+
+    func testSourceIncludedByAnother() throws {
+        try check("included-source", selects: ["ring_impl.c", "ring_main.c"], findings: 2)
+    }
+
+    func testHandlerInAHeaderCalledFromOneSource() throws {
+        try check("header-root", selects: ["user.c"], findings: 1)
+    }
+
+    func testFirstDefinitionOfAGlobalName() throws {
+        try check("first-definition", selects: ["a_helper.c", "b_helper.c"], findings: 1)
+    }
+
+    func testUnreadableSourceIsSelected() throws {
+        let tree = try tree("cross-file")
+        let missing = tree.root + "/gone.c"
+        let selection = Self.prefilter.select(sources: tree.sources + [missing], headers: tree.headers)
+        XCTAssertTrue(selection.files.contains(missing))
+        XCTAssertEqual(selection.counts.unreadable, 1)
+    }
+
+    func testSelectionFromCachedFacts() throws {
+        let tree = try tree("ops-elsewhere")
+        let scanner = TokenScanner(vocabulary: Self.prefilter.vocabulary)
+        let facts = try (tree.sources + tree.headers).map { try scanner.scan(Array(Data(contentsOf: URL(fileURLWithPath: $0)))) }
+        XCTAssertEqual(Self.prefilter.select(sources: tree.sources, headers: tree.headers, facts: facts).files,
+                       Self.prefilter.select(sources: tree.sources, headers: tree.headers).files)
+    }
+
+    // MARK: A real tree
+
+    func testKernelTreeSelectionIsSmall() throws {
+        let root = FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/mmlint/kernels/linux-source-6.1"
+        guard FileManager.default.fileExists(atPath: root + "/Makefile") else {
+            XCTFail("\(root) is missing: run scripts/prepare-kernels.sh to test the prefilter on a real tree")
+            return
+        }
+        let started = Date()
+        let tree = SourceTree(walking: root)
+        let selection = Self.prefilter.select(sources: tree.sources, headers: tree.headers)
+        let seconds = Date().timeIntervalSince(started)
+        print("prefilter: \(tree.sources.count) sources, \(tree.headers.count) headers, "
+              + "\(selection.counts.bytesRead) bytes in \(String(format: "%.2f", seconds)) s: "
+              + "\(selection.files.count) selected")
+        for file in selection.files { print("  \(file.dropFirst(root.count + 1)): \(selection.reasons[file]!.joined(separator: "; "))") }
+        XCTAssertGreaterThan(tree.sources.count, 30_000)
+        XCTAssertGreaterThanOrEqual(selection.counts.filesRead, tree.sources.count + tree.headers.count,
+                                    "every source and header, and the fragments they include (`.inl`, …)")
+        XCTAssertTrue(selection.files.contains(root + "/drivers/vfio/pci/vfio_pci_core.c"))
+        XCTAssertTrue(selection.files.contains(root + "/drivers/media/v4l2-core/videobuf-dma-contig.c"))
+        XCTAssertLessThan(selection.files.count, 400, "selected \(selection.files.count) of \(tree.sources.count)")
+    }
+}

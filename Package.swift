@@ -63,13 +63,15 @@ let package = Package(
         // Flags, parsing, fact extraction, parallel scan.
         .target(
             name: "MMLintEngine",
-            dependencies: ["MMLintCore", "MMLintRules", "LibClang"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintIndex", "LibClang"],
             swiftSettings: clangSwiftFlags),
         // Text, JSON, SARIF.
         .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
         .target(name: "MMLintPatch"),
         // Token-level prefilter: which C files of a tree a scan must parse.
-        .target(name: "MMLintIndex"),
+        // Optimized in debug builds too: it reads a whole kernel tree, which
+        // unoptimized takes ten times as long and the tests do twice.
+        .target(name: "MMLintIndex", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // check and review: patches applied in memory, findings differenced, replies composed.
         .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
@@ -88,7 +90,7 @@ let package = Package(
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
     ]

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Picks the C files of a tree whose parse can contribute a finding, from
 /// tokens alone, so that analysing only those files gives the same findings
@@ -126,6 +129,36 @@ public struct Prefilter: Sendable {
     public var faultTypedef: String
     /// Threads that read, scan and index.
     public var threads: Int
+    /// Struct members whose mention in a function makes it hold a finding,
+    /// on a fault path or anywhere (`RuleKnowledge.Evidence.members`).
+    public var faultMembers: Set<String> = []
+    public var anywhereMembers: Set<String> = []
+    /// Struct members whose write makes a function hold a finding.
+    public var faultMemberWrites: Set<String> = []
+    public var anywhereMemberWrites: Set<String> = []
+    /// Every root holds a finding (a rule judges the handler itself).
+    public var rootsAreEvidence = false
+    /// The mmap handlers that install an ops table are needed: every write
+    /// of `->vm_ops` counts as a finding's place, anywhere.
+    public var holdersNeeded = false
+
+    /// What a fault path must reach: the fault APIs and the pseudo-names of
+    /// the fault members (see `Vocabulary.mention`).
+    var faultNames: Set<String> {
+        faultAPIs.union(faultMembers.map(Vocabulary.mention)).union(faultMemberWrites.map(Vocabulary.write))
+    }
+    /// What any function may not reach, wherever it is.
+    var anywhereNames: Set<String> {
+        anywhereAPIs.union(anywhereMembers.map(Vocabulary.mention))
+            .union((anywhereMemberWrites.union(holdersNeeded ? ["vm_ops"] : [])).map(Vocabulary.write))
+    }
+    /// The vocabulary the scanner reads with: the callback words and the watched members.
+    var scanVocabulary: Vocabulary {
+        var words = vocabulary
+        words.members = faultMembers.union(anywhereMembers).sorted()
+        words.memberWrites = faultMemberWrites.union(anywhereMemberWrites).union(holdersNeeded ? ["vm_ops"] : []).sorted()
+        return words
+    }
 
     public init(faultAPIs: Set<String>, anywhereAPIs: Set<String>, callbackFields: [String],
                 callbackStructs: [String], faultTypedef: String,
@@ -169,7 +202,7 @@ public struct Prefilter: Sendable {
     }
 
     /// The watched names: the APIs and the typedef.
-    private var watched: [String] { faultAPIs.sorted() + anywhereAPIs.sorted() + [faultTypedef] }
+    private var watched: [String] { faultNames.sorted() + anywhereNames.sorted() + [faultTypedef] }
 
     /// `included` as written in `file`'s `#include "…"`, made absolute.
     static func resolve(_ included: String, from file: String) -> String {
@@ -188,7 +221,7 @@ public struct Prefilter: Sendable {
     private func scan(_ paths: [String], names: Shard.NameTable) -> (facts: [FileFacts?], bytes: Int) {
         let results = FactSlots(count: paths.count)
         let next = WorkCounter()
-        let vocabulary = self.vocabulary
+        let vocabulary = self.scanVocabulary
         DispatchQueue.concurrentPerform(iterations: min(threads, max(paths.count, 1))) { _ in
             let scanner = TokenScanner(vocabulary: vocabulary)
             let reader = FileReader()
@@ -224,13 +257,14 @@ public struct Prefilter: Sendable {
     /// selection is made. The facts are dropped once the shards are built.
     private func choose(sources: [String], facts: consuming [FileFacts?], names table: Shard.NameTable,
                         bytesRead: Int) -> Selection {
-        withExtendedLifetime(table) {
+        let unreadable = (0..<Int32(sources.count)).filter { facts[Int($0)] == nil }
+        let filesRead = facts.count { $0 != nil }
+        let box = FactsBox(consume facts)
+        return withExtendedLifetime(table) {
             let names = table.frozen
-            let shards = self.shards(of: facts, names: names)
+            let shards = self.shards(of: box, names: names)
             defer { for shard in shards { shard.undefined.deallocate() } }
-            let unreadable = (0..<Int32(sources.count)).filter { facts[Int($0)] == nil }
-            let filesRead = facts.count { $0 != nil }
-            facts = []
+            releaseFreedMemory()
             var selector = Selector(prefilter: self, sources: sources, names: names, shards: shards,
                                     unreadable: unreadable)
             var selection = selector.run()
@@ -240,25 +274,66 @@ public struct Prefilter: Sendable {
         }
     }
 
-    /// The facts re-keyed to `names`, one shard per thread.
-    private func shards(of facts: [FileFacts?], names: Interner) -> [Shard] {
+    /// The facts re-keyed to `names`, one shard per thread. Each file's facts
+    /// are dropped as soon as its shard has them, so the two never add up.
+    private func shards(of facts: FactsBox, names: Interner) -> [Shard] {
         let slots = ShardSlots(count: threads)
         let next = WorkCounter()
+        let count = facts.count
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             var shard = Shard()
             while true {
                 let chunk = next.take(64)
-                guard chunk.lowerBound < facts.count else { break }
-                for index in chunk.clamped(to: 0..<facts.count) {
-                    guard let file = facts[index] else { continue }
+                guard chunk.lowerBound < count else { break }
+                for index in chunk.clamped(to: 0..<count) {
+                    guard let file = facts.take(index) else { continue }
                     shard.add(file, file: Int32(index), names: names)
                 }
+                if chunk.lowerBound % 4096 == 0 { releaseFreedMemory() }
             }
             slots.set(worker, shard)
         }
         return slots.values
     }
 }
+
+/// Per-file facts handed from the scan to the shard builders, each taken
+/// (and so freed) exactly once; distinct threads take distinct indices.
+private final class FactsBox: @unchecked Sendable {
+    private var slots: UnsafeMutableBufferPointer<FileFacts?>
+
+    init(_ facts: consuming [FileFacts?]) {
+        slots = .allocate(capacity: facts.count)
+        _ = slots.initialize(from: facts)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    var count: Int { slots.count }
+
+    func take(_ index: Int) -> FileFacts? {
+        let facts = slots[index]
+        slots[index] = nil
+        return facts
+    }
+}
+
+/// Hands the heap's free pages back to the system (glibc keeps them
+/// otherwise), so that the selection's peak does not stack on the scan's.
+private func releaseFreedMemory() {
+    #if os(Linux)
+    _ = glibcMallocTrim(0)
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `int malloc_trim(size_t)`, which no Swift module map exports.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
 
 /// The files chosen, with why.
 public struct Selection: Sendable, Equatable {
@@ -340,3 +415,4 @@ private final class ShardSlots: @unchecked Sendable {
         return slots.map { $0 ?? Shard() }
     }
 }
+

@@ -11,6 +11,8 @@ struct Selector {
     let faultAPIs: Set<UInt32>
     let anywhereAPIs: Set<UInt32>
     let anywhereNames: String
+    /// Every root is relevant (`Prefilter.rootsAreEvidence`).
+    let rootsAreEvidence: Bool
     let typedef: UInt32
     /// Sources that could not be read: the prefilter cannot judge them.
     let unreadable: [Int32]
@@ -73,9 +75,10 @@ struct Selector {
         }
         self.sources = sources
         self.shards = shards
-        faultAPIs = Set(prefilter.faultAPIs.map(id))
-        anywhereAPIs = Set(prefilter.anywhereAPIs.map(id))
-        anywhereNames = prefilter.anywhereAPIs.sorted().joined(separator: ", ")
+        faultAPIs = Set(prefilter.faultNames.map(id))
+        anywhereAPIs = Set(prefilter.anywhereNames.map(id))
+        anywhereNames = prefilter.anywhereNames.sorted().joined(separator: ", ")
+        rootsAreEvidence = prefilter.rootsAreEvidence
         typedef = id(prefilter.faultTypedef)
         interner = names
         self.unreadable = unreadable
@@ -298,6 +301,7 @@ struct Selector {
         var from: [UInt32] = []
         var to: [UInt32] = []
         let callsArgument = macros(handingArgumentsTo: .callsParameter)
+        let watchedNames = faultAPIs.union(anywhereAPIs)
         let parts = parallelMap(over: definitions.count) { range in
             var from: [UInt32] = []
             var to: [UInt32] = []
@@ -314,6 +318,11 @@ struct Selector {
                     for name in references where hasObjectMacro[Int(name)] {
                         targets.append(layer(slot[Int(name)], .objectMacros))
                     }
+                }
+                // A watched name used as a value (a rule's evidence, say
+                // `EINVAL`, whose number-only macro the scanner drops).
+                for name in references where watchedNames.contains(name) {
+                    targets.append(canonical(slot[Int(name)], .headerCode))
                 }
                 if generator[index] { targets.append(canonical(slot[Int(definition.name)], .headerCode)) }
                 from.append(contentsOf: repeatElement(UInt32(index), count: targets.count))
@@ -573,11 +582,15 @@ struct Selector {
         for node in 0..<nodeCount where (reached[node] && paths.fault[node]) || paths.anywhere[node] {
             relevant.insert(node)
         }
+        if rootsAreEvidence {
+            for root in roots { relevant.insert(Int(root)) }
+        }
 
         for file in unreadable { select(file, "cannot be read") }
         for (index, definition) in definitions.enumerated()
         where !definition.isMacro && isSource(definition.file) && !shadowed[index] && relevant[index] {
-            let why = reached[index] && paths.fault[index] ? "on a fault path" : "reaches \(anywhereNames)"
+            let why = reached[index] && paths.fault[index] ? "on a fault path"
+                : paths.anywhere[index] ? "reaches \(anywhereNames)" : "a fault root"
             select(definition.file, "defines \(name(definition.name)) at line \(definition.line) (\(why))")
         }
         for (file, line, name, targets) in sourceBindings() where targets.contains(where: { relevant[Int($0)] }) {

@@ -14,11 +14,26 @@ public struct Vocabulary: Codable, Sendable, Hashable {
     public var callbackFields: [String]
     /// `vm_operations_struct`, `vm_special_mapping`.
     public var callbackStructs: [String]
+    /// Struct members whose every mention (`x->m`, `x.m`) a body records as
+    /// a call of the pseudo-name `->m` (rules that look at members: see
+    /// `RuleKnowledge.Evidence`).
+    public var members: [String]
+    /// Struct members whose writes (`x->m = …`, `x->m |= …`, every
+    /// assignment operator) a body records as a call of `->m=`.
+    public var memberWrites: [String]
 
-    public init(callbackFields: [String], callbackStructs: [String]) {
+    public init(callbackFields: [String], callbackStructs: [String], members: [String] = [],
+                memberWrites: [String] = []) {
         self.callbackFields = callbackFields
         self.callbackStructs = callbackStructs
+        self.members = members
+        self.memberWrites = memberWrites
     }
+
+    /// The pseudo-name a mention of member `name` is recorded as.
+    public static func mention(_ name: String) -> String { "->" + name }
+    /// The pseudo-name a write of member `name` is recorded as.
+    public static func write(_ name: String) -> String { "->" + name + "=" }
 }
 
 /// Reads C source once, as tokens, and returns its `FileFacts`: no
@@ -97,9 +112,10 @@ struct Words {
     static let variadic = Array("__VA_ARGS__".utf8)
 
     init(vocabulary: Vocabulary, symbols: inout Interner) {
-        func add(_ word: String) {
+        @discardableResult
+        func add(_ word: String) -> UInt32 {
             let bytes = Array(word.utf8)
-            _ = bytes.withUnsafeBufferPointer { buffer in
+            return bytes.withUnsafeBufferPointer { buffer in
                 symbols.intern(buffer.baseAddress!, buffer.count, Interner.hash(buffer.baseAddress!, buffer.count))
             }
         }
@@ -115,7 +131,22 @@ struct Words {
             add(word)
         }
         structs = structStart..<UInt32(symbols.count)
+        var watched: [UInt64: (mention: UInt32, write: UInt32)] = [:]
+        for name in Set(vocabulary.members + vocabulary.memberWrites).sorted() {
+            let hash = Array(name.utf8).withUnsafeBufferPointer { Interner.hash($0.baseAddress!, $0.count) }
+            let mention = vocabulary.members.contains(name) ? add(Vocabulary.mention(name)) : none
+            let write = vocabulary.memberWrites.contains(name) ? add(Vocabulary.write(name)) : none
+            watched[hash] = (mention, write)
+            memberSpellings[hash] = Array(name.utf8)
+        }
+        watchedMembers = watched
     }
+
+    /// Watched members by the hash of their spelling: the pseudo-names of a
+    /// mention and of a write (`none` when not watched that way).
+    var watchedMembers: [UInt64: (mention: UInt32, write: UInt32)] = [:]
+    /// The spelling of each watched member, to rule out hash collisions.
+    var memberSpellings: [UInt64: [UInt8]] = [:]
 }
 
 /// What a scanner keeps from file to file: the identifier table and the
@@ -907,10 +938,43 @@ private struct Scan {
             let id = state.symbols.intern(base! + start, length, hash, readable: count - start)
             if id >= words.fields.lowerBound && id < words.fields.upperBound { fieldCandidate = id }
         }
+        if !words.watchedMembers.isEmpty, let watched = words.watchedMembers[hash],
+           let spelling = words.memberSpellings[hash], spelling.count == length,
+           spelling.withUnsafeBytes({ memcmp($0.baseAddress!, base! + start, length) == 0 }) {
+            if watched.mention != none { watchedMember(watched.mention) }
+            if watched.write != none && isAssignment(after: start + length) { watchedMember(watched.write) }
+        }
         beforePrevious = previous
         previous = .identifier
         previousId = none
         previousLine = line
+    }
+
+    /// A watched member's pseudo-name, as a call of the body or macro it is in.
+    mutating func watchedMember(_ id: UInt32) {
+        if inDefine {
+            addDefine(id, called: true)
+        } else if function >= 0, state.callMarks.insert(id, bodySerial) {
+            bodyCalls.append(id)
+        }
+    }
+
+    /// Whether an assignment operator (`=`, `|=`, `<<=`, …, not `==`)
+    /// follows `offset`, past blanks and line breaks (and a macro's `\`).
+    func isAssignment(after offset: Int) -> Bool {
+        let p = base!
+        var i = offset
+        while i < count, p[i] == 0x20 || p[i] == 0x09 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x5C { i += 1 }
+        guard i < count else { return false }
+        if p[i] == 0x3D { return i + 1 >= count || p[i + 1] != 0x3D }
+        switch p[i] {
+        case 0x2B, 0x2D, 0x2A, 0x2F, 0x25, 0x26, 0x7C, 0x5E: // + - * / % & | ^
+            return i + 1 < count && p[i + 1] == 0x3D
+        case 0x3C, 0x3E: // <<= >>=
+            return i + 2 < count && p[i + 1] == p[i] && p[i + 2] == 0x3D
+        default:
+            return false
+        }
     }
 
     /// Files the pending body identifier as called or referenced.

@@ -22,6 +22,9 @@ public struct Report: Sendable {
     public struct Summary: Codable, Sendable, Equatable {
         /// Files named by the command (after folders were searched).
         public var files: Int
+        /// Files the prefilter read as tokens (C files, headers, included
+        /// fragments); 0 when it did not run.
+        public var read: Int
         /// Parsed now; `cached`: facts reused from the cache; `skipped`: set
         /// aside by the prefilter as unable to contribute a finding.
         public var parsed: Int
@@ -32,9 +35,10 @@ public struct Report: Sendable {
         public var parseErrors: Int
         public var findings: Int
         public var seconds: Double
-        public init(files: Int, parsed: Int, cached: Int = 0, skipped: Int = 0, failed: Int,
+        public init(files: Int, read: Int = 0, parsed: Int, cached: Int = 0, skipped: Int = 0, failed: Int,
                     filesWithParseErrors: Int, parseErrors: Int, findings: Int, seconds: Double) {
             self.files = files
+            self.read = read
             self.parsed = parsed
             self.cached = cached
             self.skipped = skipped

@@ -74,7 +74,9 @@ public enum TextReporter {
     /// The one-line summary for stderr.
     public static func summary(_ report: Report) -> String {
         let s = report.summary
-        var parts = ["\(s.files) file\(s.files == 1 ? "" : "s")", "\(s.parsed) parsed"]
+        var parts = ["\(s.files) file\(s.files == 1 ? "" : "s")"]
+        if s.read > 0 { parts.append("\(s.read) read") }
+        parts.append("\(s.parsed) parsed")
         if s.cached > 0 { parts.append("\(s.cached) cached") }
         if s.skipped > 0 { parts.append("\(s.skipped) skipped") }
         if s.failed > 0 { parts.append("\(s.failed) failed") }

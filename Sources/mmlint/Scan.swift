@@ -45,6 +45,19 @@ struct Scan: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
     var noCache = false
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Parse only the files whose tokens show they can contribute a finding.",
+        discussion: """
+            The prefilter reads every C file and header of the tree as tokens and keeps \
+            the files on a path from a fault handler to a watched API (across files, \
+            macros and inline functions), so the findings are the same as without it. \
+            Default: on when the scan has more than \(Scan.prefilterThreshold) files.
+            """))
+    var prefilter: Bool?
+
+    /// Below this many files, parsing them all costs less than reading the tree's headers.
+    static let prefilterThreshold = 48
+
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif
     }
@@ -65,17 +78,28 @@ struct Scan: ParsableCommand {
             let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
+            let selection = prefilter ?? (files.count > Self.prefilterThreshold)
+                ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs) : .all(files)
             let bar = quiet ? nil : ProgressBar.onTerminal()
             let result = engine.analyze(AnalysisOptions(
-                files: files, compileDatabase: database, jobs: jobs,
+                files: selection.files, compileDatabase: database, jobs: jobs,
                 kernelVersion: kernelVersion.flatMap { KernelVersion($0) }, cache: cache,
-                progress: bar.map { bar in Progress(total: files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
+                progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
             bar?.clear()
             for warning in result.warnings { printError("mmlint: warning: " + warning) }
             for failure in result.failures { printError("mmlint: error: " + failure) }
             let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
             if verbose {
                 if let version = result.kernelVersion { printError("mmlint: kernel version \(version)") }
+                if selection.read > 0 {
+                    printError(String(format: "mmlint: prefilter: read %d files in %.2fs, kept %d of %d C files",
+                                      selection.read, selection.seconds, selection.files.count, files.count))
+                    for file in selection.files {
+                        for why in selection.reasons[file] ?? [] {
+                            printError("mmlint: prefilter: \(Paths.relative(file, to: root)): \(why)")
+                        }
+                    }
+                }
                 for note in result.flagNotes { printError("mmlint: " + note) }
                 for unit in result.units {
                     for error in unit.errors {
@@ -90,7 +114,8 @@ struct Scan: ParsableCommand {
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
                 summary: Report.Summary(
-                    files: files.count, parsed: result.units.count - result.cached, cached: result.cached,
+                    files: files.count, read: selection.read, parsed: result.units.count - result.cached,
+                    cached: result.cached, skipped: selection.skipped,
                     failed: result.failures.count,
                     filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
                     parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
@@ -103,6 +128,21 @@ struct Scan: ParsableCommand {
             printError("mmlint: " + error.description)
         }
         throw ExitCode(status.rawValue)
+    }
+
+    /// Where the prefilter finds the headers the scanned files can reach:
+    /// the kernel tree's root, else the folders named.
+    func headerRoots(_ files: [String]) -> [String] {
+        if let root = files.first.flatMap(KernelTree.root(containing:)) { return [root] }
+        var roots: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            let absolute = Paths.normalize(path)
+            if FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) {
+                roots.append(isDirectory.boolValue ? absolute : (absolute as NSString).deletingLastPathComponent)
+            }
+        }
+        return roots
     }
 }
 

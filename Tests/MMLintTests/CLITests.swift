@@ -16,6 +16,35 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("mmlint: 2 files, 2 parsed, 0 parse errors, 1 finding"), result.stderr)
     }
 
+    /// `--prefilter` parses only what can matter and reports the same;
+    /// the summary says how many files were read, parsed and skipped.
+    func testPrefilterSkipsFilesAndKeepsFindings() throws {
+        let args = ["scan", "--no-cache", "--format", "json", "fixtures"]
+        let with = try runCommand(Repo.executable, args + ["--prefilter"], in: Repo.root)
+        let without = try runCommand(Repo.executable, args + ["--no-prefilter"], in: Repo.root)
+        XCTAssertEqual(with.status, 1, with.stderr)
+        XCTAssertEqual(without.status, 1, without.stderr)
+        func parts(_ json: String) throws -> (findings: Data, summary: [String: Any]) {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let findings = try JSONSerialization.data(withJSONObject: object["findings"] as Any, options: [.sortedKeys])
+            return (findings, try XCTUnwrap(object["summary"] as? [String: Any]))
+        }
+        let (found, summary) = try parts(with.stdout)
+        let (all, fullSummary) = try parts(without.stdout)
+        XCTAssertEqual(String(decoding: found, as: UTF8.self), String(decoding: all, as: UTF8.self))
+        let files = try XCTUnwrap(summary["files"] as? Int)
+        let parsed = try XCTUnwrap(summary["parsed"] as? Int)
+        let skipped = try XCTUnwrap(summary["skipped"] as? Int)
+        XCTAssertEqual(parsed + skipped, files)
+        XCTAssertGreaterThan(skipped, 0, "the clean fixtures need no parse")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(summary["read"] as? Int), files)
+        XCTAssertEqual(fullSummary["parsed"] as? Int, files)
+        XCTAssertEqual(fullSummary["skipped"] as? Int, 0)
+        XCTAssertEqual(fullSummary["read"] as? Int, 0)
+        XCTAssertTrue(with.stderr.contains("\(files) files, \(summary["read"]!) read, \(parsed) parsed, \(skipped) skipped"),
+                      with.stderr)
+    }
+
     func testCleanScanExitsZeroAndQuietIsQuiet() throws {
         let result = try runCommand(Repo.executable, ["scan", "-q", "fixtures/no-findings"], in: Repo.root)
         XCTAssertEqual(result.status, 0)

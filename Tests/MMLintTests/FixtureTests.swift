@@ -24,6 +24,20 @@ final class FixtureTests: XCTestCase {
         for problem in Expectations.mismatches(findings: result.findings, expected: expected) {
             XCTFail("\(name): \(problem)", file: file, line: line)
         }
+        // The scan prefilter must keep every file a finding needs: the
+        // selected files give exactly the findings of all of them.
+        let selection = sharedEngine.select(files: files, headerRoots: [dir], threads: 2)
+        let selected = selection.files.isEmpty ? []
+            : sharedEngine.analyze(AnalysisOptions(files: selection.files, jobs: 2)).findings
+        XCTAssertEqual(selected.map(describe), result.findings.map(describe),
+                       "\(name): prefilter kept \(selection.files), reasons \(selection.reasons)", file: file, line: line)
+    }
+
+    /// A finding, every field a report shows.
+    func describe(_ finding: Finding) -> String {
+        [finding.ruleID, "\(finding.location.file):\(finding.location.line):\(finding.location.column)",
+         finding.function, finding.callee, finding.chain.joined(separator: " → "), finding.confidence.rawValue,
+         finding.message, finding.suggestion].joined(separator: " | ")
     }
 
     func testBundledExample() { check("example") }

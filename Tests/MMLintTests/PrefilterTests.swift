@@ -9,17 +9,8 @@ import XCTest
 /// from every source, and a small selection on a real kernel tree.
 final class PrefilterTests: XCTestCase {
     /// The prefilter as `mmlint` configures it: everything from rules/.
-    static let prefilter: Prefilter = {
-        let knowledge = sharedEngine.knowledge
-        let callbacks = knowledge.faultContext.callbacks
-        func apis(_ scope: RuleKnowledge.Scope) -> Set<String> {
-            Set(knowledge.rules.values.filter { $0.scope == scope }.flatMap { $0.apis.map(\.name) })
-        }
-        return Prefilter(faultAPIs: apis(.fault), anywhereAPIs: apis(.anywhere),
-                         callbackFields: Array(Set(callbacks.flatMap(\.fields))).sorted(),
-                         callbackStructs: callbacks.map(\.struct).sorted(),
-                         faultTypedef: knowledge.faultContext.signature.returns, threads: 2)
-    }()
+    /// The prefilter `mmlint scan` uses, for the built-in rules.
+    static let prefilter = sharedEngine.prefilter(threads: 2)
 
     // MARK: Scanner
 
@@ -337,6 +328,94 @@ final class PrefilterTests: XCTestCase {
         let facts = try (tree.sources + tree.headers).map { try scanner.scan(Array(Data(contentsOf: URL(fileURLWithPath: $0)))) }
         XCTAssertEqual(Self.prefilter.select(sources: tree.sources, headers: tree.headers, facts: facts).files,
                        Self.prefilter.select(sources: tree.sources, headers: tree.headers).files)
+    }
+
+    // MARK: Rules' evidence beyond calls
+
+    /// The file names `prefilter` selects in fixture tree `name`.
+    func selected(_ name: String, by prefilter: Prefilter) throws -> [String] {
+        let tree = try tree(name)
+        return prefilter.select(sources: tree.sources, headers: tree.headers).files
+            .map { ($0 as NSString).lastPathComponent }
+    }
+
+    /// A prefilter watching nothing but what a test sets.
+    var bare: Prefilter {
+        var prefilter = Self.prefilter
+        prefilter.faultAPIs = []
+        prefilter.anywhereAPIs = []
+        return prefilter
+    }
+
+    func testScannerRecordsWatchedMembers() throws {
+        let scanner = TokenScanner(vocabulary: Vocabulary(
+            callbackFields: ["fault"], callbackStructs: ["vm_operations_struct"],
+            members: ["vm_flags"], memberWrites: ["vm_flags"]))
+        let facts = scanner.scan(Array("""
+            void a(struct vm_area_struct *vma)
+            {
+            	vma->vm_flags |= VM_IO;
+            }
+            void b(struct vm_area_struct *vma)
+            {
+            	if (vma->vm_flags == 0 || vma->vm_flags <= 1)
+            		return;
+            }
+            void c(struct vm_area_struct vma)
+            {
+            	vma.vm_flags = 0;
+            	vma.vm_flags <<= 1;
+            }
+            #define SET_IO(v) ((v)->vm_flags |= VM_IO)
+            void d(struct vm_area_struct *vma) { vma->vm_pgoff = 0; }
+
+            """.utf8))
+        let calls = Dictionary(uniqueKeysWithValues: facts.functions.map {
+            (facts.name($0.name), facts.names($0.calls).filter { $0.hasPrefix("->") })
+        })
+        XCTAssertEqual(calls["a"], ["->vm_flags", "->vm_flags="])
+        XCTAssertEqual(calls["b"], ["->vm_flags"], "== and <= compare, they do not write")
+        XCTAssertEqual(calls["c"], ["->vm_flags", "->vm_flags="])
+        XCTAssertEqual(calls["d"], [])
+        XCTAssertEqual(facts.macros.map { facts.names($0.calls).filter { $0.hasPrefix("->") } }, [["->vm_flags", "->vm_flags="]])
+    }
+
+    func testMemberWriteOnAFaultPathInAnotherFile() throws {
+        var prefilter = bare
+        prefilter.faultMemberWrites = ["vm_flags"]
+        XCTAssertEqual(try selected("member-write", by: prefilter), ["flags_fault.c", "flags_helper.c"])
+        prefilter.faultMemberWrites = []
+        prefilter.faultMembers = ["vm_flags"]
+        XCTAssertEqual(try selected("member-write", by: prefilter),
+                       ["flags_fault.c", "flags_helper.c", "flags_reader.c"])
+        prefilter.faultMembers = []
+        prefilter.anywhereMemberWrites = ["vm_flags"]
+        // Callers come along: on a fault path a rule's words differ.
+        XCTAssertEqual(try selected("member-write", by: prefilter),
+                       ["flags_fault.c", "flags_helper.c", "flags_mmap.c"])
+        XCTAssertEqual(try selected("member-write", by: bare), [])
+    }
+
+    func testNameWhoseMacroIsOnlyANumber() throws {
+        var prefilter = bare
+        prefilter.faultAPIs = ["EINVAL"]
+        XCTAssertEqual(try selected("evidence-name", by: prefilter), ["bad_fault.c"])
+        prefilter.faultAPIs = []
+        prefilter.anywhereAPIs = ["EINVAL"]
+        XCTAssertEqual(try selected("evidence-name", by: prefilter), ["bad_fault.c", "ioctl.c"])
+    }
+
+    func testEveryRootWhenRootsAreEvidence() throws {
+        var prefilter = bare
+        XCTAssertEqual(try selected("roots", by: prefilter), [])
+        prefilter.rootsAreEvidence = true
+        XCTAssertEqual(try selected("roots", by: prefilter), ["one_fault.c", "two_fault.c", "two_ops.c"])
+    }
+
+    func testHoldersSelectTheMmapHandlerInstallingOps() throws {
+        var prefilter = bare
+        prefilter.holdersNeeded = true
+        XCTAssertEqual(try selected("roots", by: prefilter), ["two_mmap.c"])
     }
 
     // MARK: A real tree

@@ -1,0 +1,68 @@
+import Foundation
+import MMLintCore
+import MMLintIndex
+
+/// Which of a scan's C files to parse: all of them, or the ones the token
+/// prefilter keeps (see `Prefilter`), chosen so that the findings are the
+/// same either way.
+public struct ScanSelection: Sendable {
+    /// The files to parse, in the scan's order.
+    public var files: [String]
+    /// Files set aside as unable to contribute a finding.
+    public var skipped: Int
+    /// Files the prefilter read (sources, headers, included fragments); 0 without it.
+    public var read: Int
+    /// Why each kept file was kept (prefilter only), for `-v`.
+    public var reasons: [String: [String]]
+    public var seconds: Double
+
+    /// Every file, no prefilter.
+    public static func all(_ files: [String]) -> ScanSelection {
+        ScanSelection(files: files, skipped: 0, read: 0, reasons: [:], seconds: 0)
+    }
+}
+
+extension Engine {
+    /// The prefilter for the active rules: their APIs and evidence by scope,
+    /// and where fault context starts.
+    public func prefilter(threads: Int) -> Prefilter {
+        let active = Set(rules.map(\.description.id))
+        let ruleData = knowledge.rules.values.filter { active.contains($0.id) }
+        func names(_ scope: RuleKnowledge.Scope) -> Set<String> {
+            Set(ruleData.filter { $0.scope == scope }.flatMap { $0.apis.map(\.name) + ($0.evidence?.names ?? []) })
+        }
+        func members(_ scope: RuleKnowledge.Scope, writes: Bool) -> Set<String> {
+            Set(ruleData.filter { $0.scope == scope }.flatMap {
+                (writes ? $0.evidence?.memberWrites : $0.evidence?.members) ?? []
+            })
+        }
+        var prefilter = Prefilter(
+            faultAPIs: names(.fault), anywhereAPIs: names(.anywhere),
+            callbackFields: Array(Set(knowledge.faultContext.callbacks.flatMap(\.fields))).sorted(),
+            callbackStructs: knowledge.faultContext.callbackStructs.sorted(),
+            faultTypedef: knowledge.faultContext.signature.returns, threads: threads)
+        prefilter.faultMembers = members(.fault, writes: false)
+        prefilter.anywhereMembers = members(.anywhere, writes: false)
+        prefilter.faultMemberWrites = members(.fault, writes: true)
+        prefilter.anywhereMemberWrites = members(.anywhere, writes: true)
+        prefilter.rootsAreEvidence = ruleData.contains { $0.evidence?.roots == true }
+        prefilter.holdersNeeded = ruleData.contains { $0.evidence?.holders == true }
+        return prefilter
+    }
+
+    /// Chooses the files of a scan to parse. `files` are the scan's C
+    /// files; the headers are every `.h` under `headerRoots` (the kernel
+    /// tree's root, so that every macro and inline function a file can
+    /// reach is known) and bare mode's prelude.
+    public func select(files: [String], headerRoots: [String], threads: Int) -> ScanSelection {
+        let started = Date()
+        // Bare mode parses with mmlint's prelude: its macros count too.
+        var headers: Set = [prelude]
+        for root in headerRoots { headers.formUnion(SourceTree(walking: root).headers) }
+        let selection = prefilter(threads: threads).select(sources: files, headers: headers.sorted())
+        let kept = Set(selection.files)
+        return ScanSelection(files: files.filter { kept.contains($0) }, skipped: files.count - kept.count,
+                             read: selection.counts.filesRead, reasons: selection.reasons,
+                             seconds: Date().timeIntervalSince(started))
+    }
+}

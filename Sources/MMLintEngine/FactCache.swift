@@ -9,7 +9,7 @@ import MMLintCore
 /// inconsistent is ignored and rebuilt, never trusted.
 public final class FactCache: @unchecked Sendable {
     public let directory: String
-    private let salt: String
+    let salt: String
     private let lock = NSLock()
     private var contentHashes: [String: String] = [:]
     private var writable = true

@@ -15,6 +15,8 @@ public struct ScanSelection: Sendable {
     /// Why each kept file was kept (prefilter only), for `-v`.
     public var reasons: [String: [String]]
     public var seconds: Double
+    /// Taken from the selection cache: the tree was not read again.
+    public var cached = false
 
     /// Every file, no prefilter.
     public static func all(_ files: [String]) -> ScanSelection {
@@ -53,13 +55,34 @@ extension Engine {
     /// Chooses the files of a scan to parse. `files` are the scan's C
     /// files; the headers are every `.h` under `headerRoots` (the kernel
     /// tree's root, so that every macro and inline function a file can
-    /// reach is known) and bare mode's prelude.
-    public func select(files: [String], headerRoots: [String], threads: Int) -> ScanSelection {
+    /// reach is known) and bare mode's prelude. With a cache, an unchanged
+    /// tree's choice is reused (see `SelectionCache`).
+    public func select(files: [String], headerRoots: [String], threads: Int,
+                       cache: FactCache? = nil) -> ScanSelection {
         let started = Date()
         // Bare mode parses with mmlint's prelude: its macros count too.
         var headers: Set = [prelude]
-        for root in headerRoots { headers.formUnion(SourceTree(walking: root).headers) }
-        let selection = prefilter(threads: threads).select(sources: files, headers: headers.sorted())
+        for root in headerRoots { headers.formUnion(SourceTree.walked(root).headers) }
+        let sortedHeaders = headers.sorted()
+        let prefilter = prefilter(threads: threads)
+        let selections = cache.map { SelectionCache(factCache: $0, prefilterDescription: prefilter.description) }
+        let key = selections?.key(files: files, headerRoots: headerRoots)
+        let stamps = selections.map { _ in SelectionCache.stamps(of: files + sortedHeaders) }
+        if let selections, let key, let stamps, let entry = selections.lookup(key: key, stamps: stamps) {
+            let kept = Set(entry.files)
+            var selection = ScanSelection(files: files.filter { kept.contains($0) }, skipped: files.count - kept.count,
+                                          read: entry.read, reasons: entry.reasons,
+                                          seconds: Date().timeIntervalSince(started))
+            selection.cached = true
+            return selection
+        }
+        let selection = prefilter.select(sources: files, headers: sortedHeaders)
+        if let selections, let key, let stamps {
+            selections.store(SelectionCache.Entry(
+                salt: selections.salt, key: key, stamps: stamps, fragments: selection.fragments,
+                fragmentStamps: SelectionCache.stamps(of: selection.fragments), files: selection.files,
+                reasons: selection.reasons, read: selection.counts.filesRead))
+        }
         let kept = Set(selection.files)
         return ScanSelection(files: files.filter { kept.contains($0) }, skipped: files.count - kept.count,
                              read: selection.counts.filesRead, reasons: selection.reasons,

@@ -152,6 +152,14 @@ public struct Prefilter: Sendable {
         anywhereAPIs.union(anywhereMembers.map(Vocabulary.mention))
             .union((anywhereMemberWrites.union(holdersNeeded ? ["vm_ops"] : [])).map(Vocabulary.write))
     }
+    /// Everything the selection depends on besides the files, for cache keys.
+    public var description: String {
+        [faultNames.sorted().joined(separator: ","), anywhereNames.sorted().joined(separator: ","),
+         scanVocabulary.callbackFields.joined(separator: ","), scanVocabulary.callbackStructs.joined(separator: ","),
+         scanVocabulary.members.joined(separator: ","), scanVocabulary.memberWrites.joined(separator: ","),
+         faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : ""].joined(separator: "|")
+    }
+
     /// The vocabulary the scanner reads with: the callback words and the watched members.
     var scanVocabulary: Vocabulary {
         var words = vocabulary
@@ -175,6 +183,7 @@ public struct Prefilter: Sendable {
     /// or header includes by a name not ending in `.h` (`"impl.c"`,
     /// `"table.inl"`) and that are not among them are read too, as headers.
     public func select(sources: [String], headers: [String]) -> Selection {
+        let given = headers.count
         var headers = headers
         let table = Shard.NameTable(extra: watched, files: sources.count + headers.count)
         var (facts, bytesRead) = scan(sources + headers, names: table)
@@ -198,7 +207,10 @@ public struct Prefilter: Sendable {
             facts += more.facts
             bytesRead += more.bytes
         }
-        return choose(sources: sources, facts: consume facts, names: table, bytesRead: bytesRead)
+        let fragments = Array(headers[given...])
+        var selection = choose(sources: sources, facts: consume facts, names: table, bytesRead: bytesRead)
+        selection.fragments = fragments
+        return selection
     }
 
     /// The watched names: the APIs and the typedef.
@@ -342,6 +354,9 @@ public struct Selection: Sendable, Equatable {
     /// For each selected file, why (sorted, one line each).
     public var reasons: [String: [String]]
     public var counts: Counts
+    /// Files read beyond the sources and headers given: what they include
+    /// by a name not ending in `.h` (`"impl.c"`, `"table.inl"`).
+    public var fragments: [String] = []
 
     public struct Counts: Sendable, Equatable {
         /// Sources, headers and the fragments they include (`.inl`, …).

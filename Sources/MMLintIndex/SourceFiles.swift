@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -76,6 +77,23 @@ public struct SourceTree: Sendable, Equatable {
         self.sources = sources
         self.headers = headers
     }
+
+    /// The walk of `root`, done once per process: a scan lists a tree's
+    /// sources, then its prefilter the same tree's headers.
+    public static func walked(_ root: String) -> SourceTree {
+        walks.lock.lock()
+        defer { walks.lock.unlock() }
+        if let known = walks.trees[root] { return known }
+        let tree = SourceTree(walking: root)
+        walks.trees[root] = tree
+        return tree
+    }
+
+    private final class Walks: @unchecked Sendable {
+        let lock = NSLock()
+        var trees: [String: SourceTree] = [:]
+    }
+    private static let walks = Walks()
 
     /// Walks `root` (an absolute folder path). Symbolic links are not followed.
     public init(walking root: String) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintIndex
 import MMLintReporters
 
 /// `mmlint scan PATH...`: every C file of the paths, one program.
@@ -79,7 +80,7 @@ struct Scan: ParsableCommand {
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
             let selection = prefilter ?? (files.count > Self.prefilterThreshold)
-                ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs) : .all(files)
+                ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs, cache: cache) : .all(files)
             let bar = quiet ? nil : ProgressBar.onTerminal()
             let result = engine.analyze(AnalysisOptions(
                 files: selection.files, compileDatabase: database, jobs: jobs,
@@ -91,7 +92,10 @@ struct Scan: ParsableCommand {
             let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
             if verbose {
                 if let version = result.kernelVersion { printError("mmlint: kernel version \(version)") }
-                if selection.read > 0 {
+                if selection.cached {
+                    printError(String(format: "mmlint: prefilter: tree unchanged, choice reused (%.2fs), kept %d of %d C files",
+                                      selection.seconds, selection.files.count, files.count))
+                } else if selection.read > 0 {
                     printError(String(format: "mmlint: prefilter: read %d files in %.2fs, kept %d of %d C files",
                                       selection.read, selection.seconds, selection.files.count, files.count))
                     for file in selection.files {
@@ -114,7 +118,7 @@ struct Scan: ParsableCommand {
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
                 summary: Report.Summary(
-                    files: files.count, read: selection.read, parsed: result.units.count - result.cached,
+                    files: files.count, read: selection.cached ? 0 : selection.read, parsed: result.units.count - result.cached,
                     cached: result.cached, skipped: selection.skipped,
                     failed: result.failures.count,
                     filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
@@ -163,17 +167,8 @@ enum SourceFiles {
                 files.append(absolute)
                 continue
             }
-            guard let walker = fm.enumerator(atPath: absolute) else { throw .input("\(path): cannot be listed") }
-            var found: [String] = []
-            while let relative = walker.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                if name.hasPrefix(".") {
-                    if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
-                    continue
-                }
-                if name.hasSuffix(".c") { found.append(absolute + "/" + relative) }
-            }
-            files.append(contentsOf: found.sorted())
+            // readdir with the entries' types: a kernel tree has 80,000 of them.
+            files.append(contentsOf: SourceTree.walked(absolute).sources)
         }
         var seen = Set<String>()
         return files.filter { seen.insert($0).inserted }

@@ -34,6 +34,51 @@ final class CacheTests: XCTestCase {
         XCTAssertEqual(uncached.summary["cached"] as? Int, 0)
     }
 
+    /// The prefilter's choice is reused while no C file or header of the
+    /// tree changed (size, time, inode); a touched, added or removed file,
+    /// or a corrupted entry, makes it read the tree again.
+    func testPrefilterChoiceIsReusedUntilTheTreeChanges() throws {
+        try FileManager.default.removeItem(atPath: work + "/src")
+        try FileManager.default.copyItem(atPath: Repo.fixtures + "/cross-file", toPath: work + "/src")
+        for index in 0..<3 {
+            try "int filler_\(index)(int x)\n{\n\treturn x;\n}\n".write(
+                toFile: work + "/src/filler_\(index).c", atomically: true, encoding: .utf8)
+        }
+        func prefiltered() throws -> (reused: Bool, read: Int, findings: String) {
+            let result = try scan(["--prefilter", "-v"])
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let findings = try JSONSerialization.data(withJSONObject: json["findings"] as Any, options: .sortedKeys)
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertGreaterThan(result.summary["skipped"] as? Int ?? 0, 0)
+            return (result.stderr.contains("prefilter: tree unchanged, choice reused"),
+                    result.summary["read"] as? Int ?? -1, String(decoding: findings, as: UTF8.self))
+        }
+        let cold = try prefiltered()
+        XCTAssertFalse(cold.reused)
+        XCTAssertGreaterThan(cold.read, 0)
+        let warm = try prefiltered()
+        XCTAssertTrue(warm.reused)
+        XCTAssertEqual(warm.read, 0, "an unchanged tree is not read again")
+        XCTAssertEqual(warm.findings, cold.findings)
+
+        let helper = work + "/src/filler_1.c"
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: helper)
+        XCTAssertFalse(try prefiltered().reused, "a touched file")
+        XCTAssertTrue(try prefiltered().reused)
+        try "#define FILLER 1\n".write(toFile: work + "/src/filler.h", atomically: true, encoding: .utf8)
+        XCTAssertFalse(try prefiltered().reused, "a new header")
+        try FileManager.default.removeItem(atPath: work + "/src/filler.h")
+        XCTAssertFalse(try prefiltered().reused, "a removed header")
+
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache + "/selections").filter { $0.hasSuffix(".json") }
+        XCTAssertFalse(entries.isEmpty)
+        for entry in entries { try Data("{\"salt\": 3".utf8).write(to: URL(fileURLWithPath: cache + "/selections/" + entry)) }
+        let afterCorruption = try prefiltered()
+        XCTAssertFalse(afterCorruption.reused, "a corrupted entry is a miss")
+        XCTAssertEqual(afterCorruption.findings, cold.findings)
+        XCTAssertTrue(try prefiltered().reused, "and is rewritten")
+    }
+
     func testEditingAnIncludedHeaderInvalidates() throws {
         _ = try scan()
         let header = work + "/src/dev_local.h"

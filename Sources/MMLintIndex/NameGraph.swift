@@ -13,20 +13,83 @@ struct NameGraph {
     private var extraReverse: [UInt32: [UInt32]] = [:]
 
     /// Sorts the edges, given in parts (`sources[i]` to `targets[i]` of each),
-    /// into forward and reverse rows, on two threads.
-    init(nodeCount: Int, edges parts: [(sources: [UInt32], targets: [UInt32])]) {
+    /// into forward rows, drops the parts, and transposes the rows into the
+    /// reverse ones: the edge list and both row sets never coexist.
+    init(nodeCount: Int, edges parts: consuming [(sources: [UInt32], targets: [UInt32])]) {
         self.nodeCount = nodeCount
-        let forward = RowsBox()
-        let reverse = RowsBox()
-        DispatchQueue.concurrentPerform(iterations: 2) { side in
-            if side == 0 {
-                forward.rows = Self.rows(nodeCount: nodeCount, parts.map { ($0.sources, $0.targets) })
-            } else {
-                reverse.rows = Self.rows(nodeCount: nodeCount, parts.map { ($0.targets, $0.sources) })
+        (forwardOffsets, forwardTargets) = Self.rows(nodeCount: nodeCount, parts.map { ($0.sources, $0.targets) })
+        parts = []
+        (reverseOffsets, reverseSources) = Self.transpose(nodeCount: nodeCount, forwardOffsets, forwardTargets)
+    }
+
+    /// The same from rows already grouped by source: `rows` give, for the
+    /// nodes 0, 1, … in order, how many edges each has and their targets;
+    /// `other` holds the remaining edges as pairs. Half the memory of pairs.
+    init(nodeCount: Int, rows: consuming [(counts: [UInt32], targets: [UInt32])],
+         other: consuming (sources: [UInt32], targets: [UInt32])) {
+        self.nodeCount = nodeCount
+        var offsets = [UInt32](repeating: 0, count: nodeCount + 1)
+        var node = 0
+        for part in rows.indices {
+            for count in rows[part].counts {
+                offsets[node] = count
+                node += 1
             }
         }
-        (forwardOffsets, forwardTargets) = forward.rows
-        (reverseOffsets, reverseSources) = reverse.rows
+        for edge in other.sources.indices { offsets[Int(other.sources[edge])] += 1 }
+        var total: UInt32 = 0
+        for index in 0..<nodeCount {
+            let count = offsets[index]
+            offsets[index] = total
+            total += count
+        }
+        var targets = [UInt32](repeating: 0, count: Int(total))
+        node = 0
+        for part in rows.indices {
+            var next = 0
+            for count in rows[part].counts {
+                for _ in 0..<Int(count) {
+                    targets[Int(offsets[node])] = rows[part].targets[next]
+                    offsets[node] += 1
+                    next += 1
+                }
+                node += 1
+            }
+        }
+        rows = []
+        for edge in other.sources.indices {
+            let source = Int(other.sources[edge])
+            targets[Int(offsets[source])] = other.targets[edge]
+            offsets[source] += 1
+        }
+        other = ([], [])
+        for index in stride(from: nodeCount, to: 0, by: -1) { offsets[index] = offsets[index - 1] }
+        offsets[0] = 0
+        (forwardOffsets, forwardTargets) = (offsets, targets)
+        (reverseOffsets, reverseSources) = Self.transpose(nodeCount: nodeCount, forwardOffsets, forwardTargets)
+    }
+
+    /// The reverse rows of `offsets`/`targets`, by counting sort.
+    private static func transpose(nodeCount: Int, _ offsets: [UInt32], _ targets: [UInt32]) -> ([UInt32], [UInt32]) {
+        var reverseOffsets = [UInt32](repeating: 0, count: nodeCount + 1)
+        for target in targets { reverseOffsets[Int(target)] += 1 }
+        var total: UInt32 = 0
+        for index in 0..<nodeCount {
+            let count = reverseOffsets[index]
+            reverseOffsets[index] = total
+            total += count
+        }
+        var sources = [UInt32](repeating: 0, count: Int(total))
+        for source in 0..<nodeCount {
+            for edge in Int(offsets[source])..<Int(offsets[source + 1]) {
+                let target = Int(targets[edge])
+                sources[Int(reverseOffsets[target])] = UInt32(source)
+                reverseOffsets[target] += 1
+            }
+        }
+        for index in stride(from: nodeCount, to: 0, by: -1) { reverseOffsets[index] = reverseOffsets[index - 1] }
+        reverseOffsets[0] = 0
+        return (reverseOffsets, sources)
     }
 
     init(nodeCount: Int, sources: [UInt32], targets: [UInt32]) {
@@ -108,11 +171,6 @@ struct NameGraph {
         }
         return seen
     }
-}
-
-/// Rows sorted on one of the two threads.
-private final class RowsBox: @unchecked Sendable {
-    var rows: ([UInt32], [UInt32]) = ([], [])
 }
 
 /// A set of node ids, one bit each: a graph of millions of nodes is walked

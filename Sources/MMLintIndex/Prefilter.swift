@@ -274,11 +274,15 @@ public struct Prefilter: Sendable {
         let box = FactsBox(consume facts)
         return withExtendedLifetime(table) {
             let names = table.frozen
-            let shards = self.shards(of: box, names: names)
-            defer { for shard in shards { shard.undefined.deallocate() } }
+            var shards = self.shards(of: box, names: names)
+            let undefinedNames = shards.map(\.undefined)
+            defer { for table in undefinedNames { table.deallocate() } }
             releaseFreedMemory()
+            // Handed over, not copied: the selector empties the shards'
+            // definitions into its own table, which a copy here would keep.
             var selector = Selector(prefilter: self, sources: sources, names: names, shards: shards,
                                     unreadable: unreadable)
+            shards = []
             var selection = selector.run()
             selection.counts.filesRead = filesRead
             selection.counts.bytesRead = bytesRead
@@ -430,4 +434,5 @@ private final class ShardSlots: @unchecked Sendable {
         return slots.map { $0 ?? Shard() }
     }
 }
+
 

@@ -303,7 +303,8 @@ struct Selector {
         let callsArgument = macros(handingArgumentsTo: .callsParameter)
         let watchedNames = faultAPIs.union(anywhereAPIs)
         let parts = parallelMap(over: definitions.count) { range in
-            var from: [UInt32] = []
+            var counts: [UInt32] = []
+            counts.reserveCapacity(range.count)
             var to: [UInt32] = []
             var targets: [UInt32] = []
             for index in range {
@@ -325,10 +326,10 @@ struct Selector {
                     targets.append(canonical(slot[Int(name)], .headerCode))
                 }
                 if generator[index] { targets.append(canonical(slot[Int(definition.name)], .headerCode)) }
-                from.append(contentsOf: repeatElement(UInt32(index), count: targets.count))
+                counts.append(UInt32(targets.count))
                 to.append(contentsOf: targets)
             }
-            return (from, to)
+            return (counts, to)
         }
         func edge(_ source: UInt32, _ target: UInt32) {
             from.append(source)
@@ -358,7 +359,7 @@ struct Selector {
                 }
             }
         }
-        return NameGraph(nodeCount: nodeCount, edges: parts + [(from, to)])
+        return NameGraph(nodeCount: nodeCount, rows: parts, other: (from, to))
     }
 
     /// The nodes a call of a watched API lands on: its name's layers (but

@@ -1366,7 +1366,11 @@ private struct Scan {
 
     mutating func facts() -> FileFacts {
         let outside = append(outsideIds)
-        return FileFacts(symbols: state.symbols.table(), functions: functions, macros: macros, bindings: bindings,
-                         sites: sites, outside: outside, includedFiles: includedFiles, lists: lists)
+        // Exact-size copies: a tree's facts are held until all files are
+        // scanned, and arrays grown by appending carry up to half again.
+        func exact<T>(_ array: [T]) -> [T] { array.withUnsafeBufferPointer { Array($0) } }
+        return FileFacts(symbols: state.symbols.table(), functions: exact(functions), macros: exact(macros),
+                         bindings: bindings, sites: sites, outside: outside, includedFiles: includedFiles,
+                         lists: exact(lists))
     }
 }

@@ -36,6 +36,11 @@ let clangLinkFlags: [LinkerSetting] = llvmLib.map {
     [.unsafeFlags(["-L\($0)", "-Xlinker", "-rpath", "-Xlinker", $0])]
 } ?? []
 
+/// Plain values: facts, findings, the program (call graph), rule protocol,
+/// knowledge. Built as `libMMLintCore.so` by the RuleAPI package (see its
+/// manifest for why) so that plugins share it with the executable.
+let ruleAPI: Target.Dependency = .product(name: "MMLintCore", package: "RuleAPI")
+
 let package = Package(
     name: "mmlint",
     platforms: [.macOS(.v13)],
@@ -44,7 +49,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The rule API (module MMLintCore) as a dynamic library, shared with plugins.
+        .package(path: "RuleAPI"),
     ],
     targets: [
         // The C binding: libclang's headers, nothing else.
@@ -56,39 +62,37 @@ let package = Package(
             cSettings: clangCFlags,
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
-        // Plain values: facts, findings, the program (call graph), rule protocol, knowledge.
-        .target(name: "MMLintCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Built-in rules, one per file; they see MMLintCore only.
-        .target(name: "MMLintRules", dependencies: ["MMLintCore"]),
+        .target(name: "MMLintRules", dependencies: [ruleAPI]),
         // Flags, parsing, fact extraction, parallel scan.
         .target(
             name: "MMLintEngine",
-            dependencies: ["MMLintCore", "MMLintRules", "LibClang"],
+            dependencies: [ruleAPI, "MMLintRules", "LibClang"],
             swiftSettings: clangSwiftFlags),
         // Text, JSON, SARIF.
-        .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
+        .target(name: "MMLintReporters", dependencies: [ruleAPI]),
         .target(name: "MMLintPatch"),
         // Token-level prefilter: which C files of a tree a scan must parse.
         .target(name: "MMLintIndex"),
         // check and review: patches applied in memory, findings differenced, replies composed.
-        .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
+        .target(name: "MMLintCheck", dependencies: [ruleAPI, "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
         .executableTarget(
             name: "mmlint",
             dependencies: [
-                "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck",
+                ruleAPI, "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "MMLintTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "mmlint"],
+            dependencies: [ruleAPI, "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "mmlint"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck"],
+            dependencies: [ruleAPI, "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
     ]

@@ -16,13 +16,14 @@ struct Rules: ParsableCommand {
         let origin = engine.plugins.reduce(into: [String: String]()) { all, plugin in
             for rule in plugin.rules { all[rule.description.id] = plugin.path }
         }
+        let width = max(20, engine.allRules.map(\.description.id.count).max() ?? 0)
         for rule in engine.allRules.map(\.description) {
             var notes: [String] = []
             if let plugin = origin[rule.id] { notes.append("plugin \((plugin as NSString).lastPathComponent)") }
             if let severity = engine.severities[rule.id] { notes.append("severity \(severity.rawValue)") }
             if !enabled.contains(rule.id) { notes.append("disabled by the config") }
             let note = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
-            print("\(rule.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)\(note)")
+            print("\(rule.id.padding(toLength: width, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)\(note)")
         }
     }
 }
@@ -45,7 +46,8 @@ struct Explain: ParsableCommand {
         let d = rule.description
         var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
         if let knowledge = engine.knowledge.rules[d.id] {
-            out += "\nAPIs (rules/\(d.id).yaml):\n"
+            let plugin = engine.plugins.first { $0.rules.contains { $0.description.id == d.id } }
+            out += "\nAPIs (" + (plugin.map { "plugin \($0.path)" } ?? "rules/\(d.id).yaml") + "):\n"
             for api in knowledge.apis {
                 var gate = ""
                 if let since = api.since { gate += " since v\(since.major).\(since.minor)" }

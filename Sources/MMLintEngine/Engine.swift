@@ -96,8 +96,13 @@ public final class Engine: Sendable {
                 }
                 owner[id] = "a rule of \(plugin.path)"
                 all.append(rule)
+                // Like a built-in rule's rules/<id>.yaml: the scan prefilter
+                // learns from it which files the rule needs.
+                guard let entry = plugin.knowledge.first(where: { $0.id == id }) else {
+                    throw .input("\(plugin.path): the plugin's rule '\(id)' comes without its RuleKnowledge (the APIs it watches, which the scan's prefilter needs); pass it to MMLintPlugin.export(rules:knowledge:)")
+                }
+                knowledge.rules[id] = entry
             }
-            for entry in plugin.knowledge { knowledge.rules[entry.id] = entry }
         }
         if let config {
             do {

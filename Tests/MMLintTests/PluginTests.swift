@@ -134,8 +134,9 @@ final class PluginTests: XCTestCase {
     // MARK: what is refused
 
     /// Builds a plugin with swiftc against the example build's MMLintCore:
-    /// `abiOffset` added to the ABI version, `ruleID` for its one rule.
-    func buildTestPlugin(name: String, abiOffset: Int, ruleID: String) throws -> String {
+    /// `abiOffset` added to the ABI version, `ruleID` for its one rule, which
+    /// comes with its knowledge unless `withKnowledge` is false.
+    func buildTestPlugin(name: String, abiOffset: Int, ruleID: String, withKnowledge: Bool = true) throws -> String {
         _ = try examplePlugin()
         let dir = try temporaryDirectory(self)
         let source = """
@@ -153,7 +154,11 @@ final class PluginTests: XCTestCase {
             public func abiVersion() -> Int { MMLintPlugin.abiVersion + \(abiOffset) }
 
             @_cdecl("mmlint_plugin_create")
-            public func create() -> UnsafeMutableRawPointer? { MMLintPlugin.export(rules: [TestRule()]) }
+            public func create() -> UnsafeMutableRawPointer? {
+                let knowledge = try! RuleKnowledge(
+                    yaml: "{id: \(ruleID), scope: anywhere, apis: [{name: test_api}], messages: [], suggestions: []}")
+                return MMLintPlugin.export(rules: [TestRule()], knowledge: \(withKnowledge ? "[knowledge]" : "[]"))
+            }
             """
         try source.write(toFile: dir + "/\(name).swift", atomically: true, encoding: .utf8)
         let build = Self.scratch + "/example/debug"
@@ -183,6 +188,19 @@ final class PluginTests: XCTestCase {
             XCTAssertEqual(result.stderr, "mmlint: \(library): the plugin's rule 'mm-follow-pfn' has the id of a built-in rule; "
                            + "rename the plugin's rule\n", "\(command)")
         }
+    }
+
+    func testPluginRuleWithoutKnowledgeIsRefused() throws {
+        let library = try buildTestPlugin(name: "NoKnowledge", abiOffset: 0, ruleID: "test-no-knowledge", withKnowledge: false)
+        let result = try runCommand(Repo.executable, ["scan", "--plugin", library, Repo.fixtures + "/example"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stderr, "mmlint: \(library): the plugin's rule 'test-no-knowledge' comes without its RuleKnowledge "
+                       + "(the APIs it watches, which the scan's prefilter needs); pass it to MMLintPlugin.export(rules:knowledge:)\n")
+        // With it, the same rule loads and runs (and finds nothing here).
+        let good = try buildTestPlugin(name: "WithKnowledge", abiOffset: 0, ruleID: "test-with-knowledge")
+        let scan = try runCommand(Repo.executable, ["scan", "--no-cache", "--plugin", good, "--rule", "test-with-knowledge",
+                                                    Repo.fixtures + "/example"])
+        XCTAssertEqual(scan.status, 0, scan.stderr)
     }
 
     func testLibraryWithoutTheSymbolsIsRefused() throws {

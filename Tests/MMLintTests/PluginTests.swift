@@ -92,6 +92,14 @@ final class PluginTests: XCTestCase {
     func testExamplePluginLoadsInProcessAndItsExamplesHold() throws {
         let plugin = try PluginLoader.load(try examplePlugin())
         XCTAssertEqual(plugin.rules.map(\.description.id), [Self.exampleRule])
+        // One rule API in the process: the plugin's build folder has its own
+        // libMMLintCore.so, but the plugin bound to the one already loaded.
+        let maps = String(decoding: try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/maps")).readDataToEndOfFile(),
+                          as: UTF8.self)
+        let copies = Set(maps.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+            .filter { $0.hasSuffix("/libMMLintCore.so") })
+        XCTAssertEqual(copies.count, 1, "\(copies)")
+        XCTAssertFalse(copies.contains { $0.hasPrefix(Self.scratch) }, "\(copies)")
         let engine = try Engine(knowledge: sharedEngine.knowledge, plugins: [plugin])
         XCTAssertEqual(engine.knowledge.rules[Self.exampleRule]?.scope, .fault)
         XCTAssertTrue(engine.watchedAPIs(scope: .fault).contains("vm_insert_page"))
@@ -129,6 +137,54 @@ final class PluginTests: XCTestCase {
         let result = try runCommand(Repo.executable, ["scan", "--no-cache", tree])
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertTrue(result.stdout.contains("ring_buffer.c:16:9: warning: vm_insert_page() in a fault path"), result.stdout)
+    }
+
+    /// `check` with the plugin and its rule's severity both from the tree's
+    /// config: the patch's new call is reported, at the configured level.
+    func testCheckRunsConfiguredPluginRulesOnAPatch() throws {
+        let plugin = try examplePlugin()
+        let tree = try temporaryDirectory(self)
+        try """
+            #include <linux/mm.h>
+
+            static vm_fault_t ring_fault(struct vm_fault *vmf)
+            {
+            	struct page **pages = vmf->vma->vm_private_data;
+
+            	return vmf_insert_page(vmf->vma, vmf->address, pages[vmf->pgoff]);
+            }
+
+            static const struct vm_operations_struct ring_vm_ops = {
+            	.fault = ring_fault,
+            };
+
+            """.write(toFile: tree + "/ring.c", atomically: true, encoding: .utf8)
+        try """
+            plugins:
+              - \(plugin)
+            rules:
+              \(Self.exampleRule):
+                severity: error
+
+            """.write(toFile: tree + "/.mmlint.yml", atomically: true, encoding: .utf8)
+        let patch = """
+            --- a/ring.c
+            +++ b/ring.c
+            @@ -4,5 +4,7 @@ static vm_fault_t ring_fault(struct vm_fault *vmf)
+             {
+             	struct page **pages = vmf->vma->vm_private_data;
+            \u{20}
+            -	return vmf_insert_page(vmf->vma, vmf->address, pages[vmf->pgoff]);
+            +	if (vm_insert_page(vmf->vma, vmf->address, pages[vmf->pgoff]))
+            +		return VM_FAULT_SIGBUS;
+            +	return VM_FAULT_NOPAGE;
+             }
+
+            """
+        let result = try runCommand(Repo.executable, ["check", "--tree", tree, "--format", "checkpatch", "-"], stdin: patch)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("ring.c:7: ERROR: vm_insert_page() in a fault path"), result.stdout)
+        XCTAssertTrue(result.stdout.hasSuffix("[\(Self.exampleRule)]\n"), result.stdout)
     }
 
     // MARK: what is refused

@@ -74,15 +74,16 @@ struct Scan: ParsableCommand {
                     }
                 }
             }
-            let report = Report(
+            var report = Report(
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
-                kernelVersion: result.kernelVersion, severities: engine.severities,
+                kernelVersion: result.kernelVersion,
                 summary: Report.Summary(
                     files: files.count, parsed: result.units.count - result.cached, cached: result.cached,
                     failed: result.failures.count,
                     filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
                     parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
+            report.severities = engine.severities
             let output = OutputFormat(rawValue: format.rawValue)!.render(report)
             FileHandle.standardOutput.write(Data(output.utf8))
             if !quiet { printError(TextReporter.summary(report)) }

@@ -36,11 +36,6 @@ let clangLinkFlags: [LinkerSetting] = llvmLib.map {
     [.unsafeFlags(["-L\($0)", "-Xlinker", "-rpath", "-Xlinker", $0])]
 } ?? []
 
-/// Plain values: facts, findings, the program (call graph), rule protocol,
-/// knowledge. Built as `libMMLintCore.so` by the RuleAPI package (see its
-/// manifest for why) so that plugins share it with the executable.
-let ruleAPI: Target.Dependency = .product(name: "MMLintCore", package: "RuleAPI")
-
 let package = Package(
     name: "mmlint",
     platforms: [.macOS(.v13)],
@@ -49,8 +44,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // The rule API (module MMLintCore) as a dynamic library, shared with plugins.
-        .package(path: "RuleAPI"),
+        // The rule API (module MMLintCore) as a shared library, libMMLintCore.so,
+        // which rule plugins link too: see MMLintCore/Package.swift for why it is
+        // a package of its own. Its product resolves the "MMLintCore" dependencies below.
+        .package(path: "MMLintCore"),
     ],
     targets: [
         // The C binding: libclang's headers, nothing else.
@@ -63,36 +60,36 @@ let package = Package(
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         // Built-in rules, one per file; they see MMLintCore only.
-        .target(name: "MMLintRules", dependencies: [ruleAPI]),
+        .target(name: "MMLintRules", dependencies: ["MMLintCore"]),
         // Flags, parsing, fact extraction, parallel scan.
         .target(
             name: "MMLintEngine",
-            dependencies: [ruleAPI, "MMLintRules", "LibClang"],
+            dependencies: ["MMLintCore", "MMLintRules", "LibClang"],
             swiftSettings: clangSwiftFlags),
         // Text, JSON, SARIF.
-        .target(name: "MMLintReporters", dependencies: [ruleAPI]),
+        .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
         .target(name: "MMLintPatch"),
         // Token-level prefilter: which C files of a tree a scan must parse.
         .target(name: "MMLintIndex"),
         // check and review: patches applied in memory, findings differenced, replies composed.
-        .target(name: "MMLintCheck", dependencies: [ruleAPI, "MMLintEngine", "MMLintPatch"],
+        .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
         .executableTarget(
             name: "mmlint",
             dependencies: [
-                ruleAPI, "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck",
+                "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "MMLintTests",
-            dependencies: [ruleAPI, "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "mmlint"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "mmlint"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: [ruleAPI, "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
     ]

@@ -14,10 +14,11 @@ let package = Package(
     dependencies: [
         // mmlint's rule API, as the dynamic library libMMLintCore.so that the
         // mmlint executable links too. Outside this checkout, point the path
-        // at the RuleAPI folder of the mmlint sources the executable was built from.
-        .package(path: "../../RuleAPI"),
+        // at the MMLintCore folder (the package, at the top of the mmlint
+        // sources) of the mmlint the plugin is for.
+        .package(path: "../../MMLintCore"),
     ],
     targets: [
-        .target(name: "ExamplePlugin", dependencies: [.product(name: "MMLintCore", package: "RuleAPI")]),
+        .target(name: "ExamplePlugin", dependencies: [.product(name: "MMLintCore", package: "MMLintCore")]),
     ]
 )

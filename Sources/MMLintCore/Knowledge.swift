@@ -72,7 +72,7 @@ public struct KnowledgeBase: Sendable {
             candidates.append(dir.appendingPathComponent("rules"))
             dir = dir.deletingLastPathComponent()
         }
-        // Sources/MMLintCore/Knowledge.swift, or RuleAPI/Sources/MMLintCore/… as the
+        // Sources/MMLintCore/Knowledge.swift, or MMLintCore/Sources/MMLintCore/… as the
         // dynamic library's package compiles it through its symbolic link.
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(source.deletingLastPathComponent().appendingPathComponent("rules"))

@@ -2,7 +2,7 @@ import Yams
 
 /// What a rule plugin hands mmlint. A plugin is a shared library, built by
 /// the same Swift toolchain as mmlint, linked against `libMMLintCore.so`
-/// (the RuleAPI package's dynamic product), that exports two C symbols:
+/// (the MMLintCore package's dynamic product), that exports two C symbols:
 ///
 /// ```swift
 /// @_cdecl("mmlint_plugin_abi_version")

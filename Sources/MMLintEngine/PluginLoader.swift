@@ -44,14 +44,14 @@ public enum PluginLoader {
         // libMMLintCore.so binds to the copy this process already has loaded.
         guard let library = dlopen(absolute, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown reason"
-            throw .input("\(path): cannot be loaded as a plugin: \(reason); build it with this mmlint's Swift toolchain against this mmlint's RuleAPI package")
+            throw .input("\(path): cannot be loaded as a plugin: \(reason); build it with this mmlint's Swift toolchain against this mmlint's MMLintCore package")
         }
         guard let versionSymbol = dlsym(library, MMLintPlugin.abiVersionSymbol) else {
             throw .input("\(path): not an mmlint plugin: it exports no \(MMLintPlugin.abiVersionSymbol)() (see docs/plugins.md)")
         }
         let version = unsafeBitCast(versionSymbol, to: VersionFunction.self)()
         guard version == MMLintPlugin.abiVersion else {
-            throw .input("\(path): plugin built for rule API version \(version), this mmlint has version \(MMLintPlugin.abiVersion); rebuild the plugin against this mmlint's RuleAPI package")
+            throw .input("\(path): plugin built for rule API version \(version), this mmlint has version \(MMLintPlugin.abiVersion); rebuild the plugin against this mmlint's MMLintCore package")
         }
         guard let createSymbol = dlsym(library, MMLintPlugin.createSymbol) else {
             throw .input("\(path): not an mmlint plugin: it exports no \(MMLintPlugin.createSymbol)() (see docs/plugins.md)")
@@ -62,7 +62,7 @@ public enum PluginLoader {
         // A plugin that carries its own static copy of MMLintCore has its own
         // PluginRuleSet type: the cast fails instead of rules misbehaving later.
         guard let set = Unmanaged<AnyObject>.fromOpaque(made).takeRetainedValue() as? PluginRuleSet else {
-            throw .input("\(path): \(MMLintPlugin.createSymbol)() did not return this mmlint's PluginRuleSet; link the plugin against the RuleAPI package's dynamic MMLintCore product, not a static copy")
+            throw .input("\(path): \(MMLintPlugin.createSymbol)() did not return this mmlint's PluginRuleSet; link the plugin against the dynamic product of mmlint's MMLintCore package, not a static copy")
         }
         let ids = Set(set.rules.map(\.description.id))
         for entry in set.knowledge where !ids.contains(entry.id) {

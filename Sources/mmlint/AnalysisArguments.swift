@@ -40,7 +40,7 @@ struct AnalysisArguments: ParsableArguments {
 /// `--plugin` and `--config` (also taken by `rules` and `explain`).
 struct RuleSourceArguments: ParsableArguments {
     @Option(name: .customLong("plugin"), help: ArgumentHelp(
-        "Load rules from this plugin, a shared library built against mmlint's RuleAPI package (repeatable).",
+        "Load rules from this plugin, a shared library built against mmlint's MMLintCore package (repeatable).",
         valueName: "path"))
     var plugins: [String] = []
 

@@ -233,7 +233,7 @@ final class PluginTests: XCTestCase {
         XCTAssertEqual(result.status, 2)
         XCTAssertEqual(result.stdout, "")
         XCTAssertEqual(result.stderr, "mmlint: \(library): plugin built for rule API version \(MMLintPlugin.abiVersion + 1), "
-                       + "this mmlint has version \(MMLintPlugin.abiVersion); rebuild the plugin against this mmlint's RuleAPI package\n")
+                       + "this mmlint has version \(MMLintPlugin.abiVersion); rebuild the plugin against this mmlint's MMLintCore package\n")
     }
 
     func testPluginRuleWithABuiltinIdIsRefused() throws {

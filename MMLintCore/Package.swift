@@ -3,7 +3,8 @@ import PackageDescription
 
 /// mmlint's rule API — the `Rule` protocol, `RuleDescription`, `Program`,
 /// `Finding`, the facts and the knowledge types (module `MMLintCore`) — as a
-/// *dynamic* library, `libMMLintCore.so`.
+/// *dynamic* library, `libMMLintCore.so`. The folder's name is the package's
+/// identity, which lets the main manifest depend on the product by name.
 ///
 /// It is a package of its own because SwiftPM links a package's own targets
 /// statically into its executables; only a dynamic library *product of a
@@ -13,7 +14,7 @@ import PackageDescription
 /// globals. The sources stay in `Sources/MMLintCore` of the main package; the
 /// folder here is a symbolic link to them.
 let package = Package(
-    name: "MMLintRuleAPI",
+    name: "MMLintCore",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "MMLintCore", type: .dynamic, targets: ["MMLintCore"]),

@@ -145,6 +145,17 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(missing.stderr, "mmlint: --config \(tree)/none.yml: no such file\n")
     }
 
+    func testRulesShowsWhatTheConfigChanged() throws {
+        let dir = try temporaryDirectory(self)
+        try "rules:\n  mm-follow-pfn:\n    enabled: false\n  mm-remap-in-fault:\n    severity: error\n"
+            .write(toFile: dir + "/.mmlint.yml", atomically: true, encoding: .utf8)
+        let result = try runCommand(Repo.executable, ["rules"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.components(separatedBy: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("mm-follow-pfn ") && $0.hasSuffix("(disabled by the config)") }, result.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("mm-remap-in-fault ") && $0.hasSuffix("(severity error)") }, result.stdout)
+    }
+
     func testCheckpatchOutputOfCheckFollowsTheConfiguredSeverity() throws {
         let dir = try temporaryDirectory(self)
         for (severity, level) in [("warning", "WARNING"), ("note", "CHECK")] {

@@ -44,7 +44,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The rule API (module MMLintCore) as a shared library, libMMLintCore.so,
+        // which rule plugins link too: see MMLintCore/Package.swift for why it is
+        // a package of its own. Its product resolves the "MMLintCore" dependencies below.
+        .package(path: "MMLintCore"),
     ],
     targets: [
         // The C binding: libclang's headers, nothing else.
@@ -56,8 +59,6 @@ let package = Package(
             cSettings: clangCFlags,
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
-        // Plain values: facts, findings, the program (call graph), rule protocol, knowledge.
-        .target(name: "MMLintCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Built-in rules, one per file; they see MMLintCore only.
         .target(name: "MMLintRules", dependencies: ["MMLintCore"]),
         // Flags, parsing, fact extraction, parallel scan.

@@ -72,9 +72,11 @@ public struct KnowledgeBase: Sendable {
             candidates.append(dir.appendingPathComponent("rules"))
             dir = dir.deletingLastPathComponent()
         }
-        candidates.append(URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("rules"))
+        // Sources/MMLintCore/Knowledge.swift, or MMLintCore/Sources/MMLintCore/… as the
+        // dynamic library's package compiles it through its symbolic link.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(source.deletingLastPathComponent().appendingPathComponent("rules"))
+        candidates.append(source.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules"))
         for candidate in candidates {
             let path = candidate.standardizedFileURL.path
             if fm.fileExists(atPath: path + "/" + marker) { return path }

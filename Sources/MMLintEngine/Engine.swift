@@ -64,22 +64,62 @@ public struct AnalysisResult: Sendable {
 
 /// The one pipeline of every command: flags → parse → facts → program → rules.
 public final class Engine: Sendable {
+    /// `rules/*.yaml`, plus the knowledge loaded plugins give for their rules.
     public let knowledge: KnowledgeBase
+    /// The rules that run: built-ins then plugins' rules, less those the
+    /// project config disables (unless named with `ruleIDs`).
     public let rules: [any Rule]
+    /// Every rule known, enabled or not: built-ins, then plugins' rules.
+    public let allRules: [any Rule]
+    public let plugins: [LoadedPlugin]
+    /// Severity per rule id set by the project config; findings of other
+    /// rules keep the severity their rule gave.
+    public let severities: [String: Severity]
     let prelude: String
 
-    public init(knowledge: KnowledgeBase, ruleIDs: [String] = []) throws(EngineError) {
-        self.knowledge = knowledge
-        let all: [any Rule]
+    /// `ruleIDs` (the command line's `--rule`) wins over the config's `enabled`.
+    public init(knowledge: KnowledgeBase, ruleIDs: [String] = [], plugins: [LoadedPlugin] = [],
+                config: ProjectConfig? = nil) throws(EngineError) {
+        var knowledge = knowledge
+        var all: [any Rule]
         do {
             all = try BuiltinRules.all(knowledge: knowledge)
         } catch {
             throw .input(error.description)
         }
+        var owner = Dictionary(all.map { ($0.description.id, "a built-in rule") }) { first, _ in first }
+        for plugin in plugins {
+            for rule in plugin.rules {
+                let id = rule.description.id
+                if let other = owner[id] {
+                    throw .input("\(plugin.path): the plugin's rule '\(id)' has the id of \(other); rename the plugin's rule")
+                }
+                owner[id] = "a rule of \(plugin.path)"
+                all.append(rule)
+                // Like a built-in rule's rules/<id>.yaml: the scan prefilter
+                // learns from it which files the rule needs.
+                guard let entry = plugin.knowledge.first(where: { $0.id == id }) else {
+                    throw .input("\(plugin.path): the plugin's rule '\(id)' comes without its RuleKnowledge (the APIs it watches, which the scan's prefilter needs); pass it to MMLintPlugin.export(rules:knowledge:)")
+                }
+                knowledge.rules[id] = entry
+            }
+        }
+        if let config {
+            do {
+                try config.validate(ruleIDs: Set(owner.keys))
+            } catch {
+                throw .input(error.description)
+            }
+        }
+        self.knowledge = knowledge
+        self.allRules = all
+        self.plugins = plugins
+        self.severities = config?.severities ?? [:]
         if ruleIDs.isEmpty {
-            rules = all
+            let disabled = config?.disabled ?? []
+            rules = all.filter { !disabled.contains($0.description.id) }
         } else {
-            for id in ruleIDs where !all.contains(where: { $0.description.id == id }) {
+            for id in ruleIDs where owner[id] == nil {
                 throw .usage("unknown rule '\(id)'; `mmlint rules` lists them")
             }
             rules = all.filter { ruleIDs.contains($0.description.id) }
@@ -91,7 +131,8 @@ public final class Engine: Sendable {
     }
 
     /// Loads the rules folder found next to the executable (or `$MMLINT_RULES`).
-    public convenience init(ruleIDs: [String] = [], rulesDirectory: String? = nil) throws(EngineError) {
+    public convenience init(ruleIDs: [String] = [], rulesDirectory: String? = nil, plugins: [LoadedPlugin] = [],
+                            config: ProjectConfig? = nil) throws(EngineError) {
         guard let directory = rulesDirectory ?? KnowledgeBase.locateDirectory() else {
             throw .input("cannot find mmlint's rules/ folder; set MMLINT_RULES to it")
         }
@@ -101,7 +142,7 @@ public final class Engine: Sendable {
         } catch {
             throw .input(error.description)
         }
-        try self.init(knowledge: knowledge, ruleIDs: ruleIDs)
+        try self.init(knowledge: knowledge, ruleIDs: ruleIDs, plugins: plugins, config: config)
     }
 
     /// Every API some rule watches (from rules/*.yaml).
@@ -186,6 +227,8 @@ public final class Engine: Sendable {
         for rule in rules {
             for finding in rule.check(program)
             where seen.insert("\(finding.ruleID)|\(finding.location.file):\(finding.location.line):\(finding.location.column)|\(finding.callee)").inserted {
+                var finding = finding
+                if let severity = severities[finding.ruleID] { finding.severity = severity }
                 findings.append(finding)
             }
         }

@@ -4,12 +4,20 @@ import MMLintCore
 /// finding, so that b4 can run mmlint as its per-patch check command:
 /// `drivers/x/x.c:1701: ERROR: message; suggestion [rule-id]`. b4 counts a
 /// line with `ERROR:` as a failure and any other line as a warning, so
-/// high-confidence findings are ERROR and the rest WARNING.
+/// high-confidence findings are ERROR and the rest WARNING — unless the
+/// project config sets the rule's severity: then error is ERROR, warning
+/// WARNING and note CHECK (checkpatch's level for a reviewer's attention).
 public enum CheckpatchReporter {
     public static func render(_ report: Report) -> String {
         var out = ""
         for finding in report.findings {
-            let level = finding.confidence == .high ? "ERROR" : "WARNING"
+            let level: String
+            switch report.severities[finding.ruleID] {
+            case .error?: level = "ERROR"
+            case .warning?: level = "WARNING"
+            case .note?: level = "CHECK"
+            case nil: level = finding.confidence == .high ? "ERROR" : "WARNING"
+            }
             out += "\(report.display(finding.location.file)):\(finding.location.line): \(level): "
                 + "\(finding.message); \(finding.suggestion) [\(finding.ruleID)]\n"
         }

@@ -18,6 +18,10 @@ public struct Report: Sendable {
     public var mode: String?
     public var fixed: [Finding]
     public var patches: [(number: Int, subject: String?)]
+    /// Severity per rule id set by the project config (`.mmlint.yml`): the
+    /// findings carry it already; SARIF's rule level and checkpatch's
+    /// ERROR/WARNING follow it too.
+    public var severities: [String: Severity]
 
     public struct Summary: Codable, Sendable, Equatable {
         /// Files named by the command (after folders were searched).
@@ -51,7 +55,7 @@ public struct Report: Sendable {
     }
 
     public init(findings: [Finding], rules: [RuleDescription], root: String, kernelVersion: KernelVersion?,
-                summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine,
+                severities: [String: Severity] = [:], summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine,
                 mode: String? = nil, fixed: [Finding] = [], patches: [(number: Int, subject: String?)] = []) {
         self.findings = findings
         self.rules = rules
@@ -62,6 +66,7 @@ public struct Report: Sendable {
         self.mode = mode
         self.fixed = fixed
         self.patches = patches
+        self.severities = severities
     }
 
     /// `file` relative to the root.

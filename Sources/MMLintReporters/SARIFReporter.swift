@@ -62,7 +62,7 @@ public enum SARIFReporter {
         let rules = report.rules.map { rule in
             RuleItem(id: rule.id, name: camelName(rule.id), shortDescription: Text(text: rule.summary),
                      fullDescription: Text(text: rule.rationale), help: Text(text: rule.rationale),
-                     defaultConfiguration: Configuration(level: "warning"),
+                     defaultConfiguration: Configuration(level: report.severities[rule.id]?.rawValue ?? "warning"),
                      properties: ["confidence": rule.confidence.rawValue])
         }
         let results = report.findings.map { f in

@@ -62,7 +62,7 @@ struct Check: ParsableCommand {
         let findings = result.findings
         let report = Report(
             findings: findings, rules: engine.rules.map(\.description), root: root,
-            kernelVersion: result.kernelVersion,
+            kernelVersion: result.kernelVersion, severities: engine.severities,
             summary: Report.Summary(files: result.parsed, parsed: result.parsed, failed: 0,
                                     filesWithParseErrors: 0, parseErrors: result.parseErrors,
                                     findings: findings.count, seconds: Date().timeIntervalSince(started)),
@@ -101,35 +101,20 @@ struct PatchInput: ParsableArguments {
     @Option(help: "Check each commit of this range of the tree's git history (e.g. origin/master..HEAD).")
     var git: String?
 
-    @Option(name: .customLong("compile-commands"), help: "A compile_commands.json, or the folder holding it.")
-    var compileCommands: String?
-
-    @Option(name: .shortAndLong, help: "Parallel parsers (default: number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(name: .customLong("rule"), help: "Run only this rule (repeatable).")
-    var rules: [String] = []
-
-    @Option(name: .customLong("kernel-version"), help: "Kernel version for messages (default: the tree's Makefile).")
-    var kernelVersion: String?
+    @OptionGroup var analysis: AnalysisArguments
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        if let kernelVersion, KernelVersion(kernelVersion) == nil {
-            throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 6.1 or 6.12.3")
-        }
         if git != nil && !patches.isEmpty { throw ValidationError("give patch files or --git RANGE, not both") }
     }
 
     /// Reads the input and runs the check: the one path `check` and `review` share.
     func check() throws -> (Engine, String, PatchSeries, CheckResult) {
-        let engine = try Engine(ruleIDs: rules)
         let root = try resolveTree()
+        let engine = try analysis.engine(root: root)
         let series = try readSeries(root: root)
         let database = try compileDatabase(root: root)
         let result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
-            tree: root, compileDatabase: database, jobs: jobs,
-            kernelVersion: kernelVersion.flatMap { KernelVersion($0) }))
+            tree: root, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version))
         return (engine, root, series, result)
     }
 
@@ -181,7 +166,7 @@ struct PatchInput: ParsableArguments {
     }
 
     func compileDatabase(root: String) throws(EngineError) -> CompileDatabase? {
-        if let compileCommands { return try CompileDatabase(at: compileCommands) }
+        if let compileCommands = analysis.compileCommands { return try CompileDatabase(at: compileCommands) }
         let candidate = root + "/compile_commands.json"
         return FileManager.default.fileExists(atPath: candidate) ? try CompileDatabase(at: candidate) : nil
     }

@@ -5,12 +5,25 @@ import MMLintEngine
 
 /// `mmlint rules`: the rules, one per line.
 struct Rules: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the rules.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the rules (with the plugins' rules when --plugin or the config loads some).")
+
+    @OptionGroup var ruleSources: RuleSourceArguments
 
     func run() throws {
-        let engine = try loadEngine()
-        for rule in engine.rules.map(\.description) {
-            print("\(rule.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)")
+        let engine = try loadEngine(ruleSources)
+        let enabled = Set(engine.rules.map(\.description.id))
+        let origin = engine.plugins.reduce(into: [String: String]()) { all, plugin in
+            for rule in plugin.rules { all[rule.description.id] = plugin.path }
+        }
+        let width = max(20, engine.allRules.map(\.description.id.count).max() ?? 0)
+        for rule in engine.allRules.map(\.description) {
+            var notes: [String] = []
+            if let plugin = origin[rule.id] { notes.append("plugin \((plugin as NSString).lastPathComponent)") }
+            if let severity = engine.severities[rule.id] { notes.append("severity \(severity.rawValue)") }
+            if !enabled.contains(rule.id) { notes.append("disabled by the config") }
+            let note = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
+            print("\(rule.id.padding(toLength: width, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)\(note)")
         }
     }
 }
@@ -22,16 +35,19 @@ struct Explain: ParsableCommand {
     @Argument(help: "A rule id, e.g. mm-remap-in-fault.")
     var id: String
 
+    @OptionGroup var ruleSources: RuleSourceArguments
+
     func run() throws {
-        let engine = try loadEngine()
-        guard let rule = engine.rules.first(where: { $0.description.id == id }) else {
+        let engine = try loadEngine(ruleSources)
+        guard let rule = engine.allRules.first(where: { $0.description.id == id }) else {
             printError("mmlint: unknown rule '\(id)'; `mmlint rules` lists them")
             throw ExitCode(Status.error.rawValue)
         }
         let d = rule.description
         var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
         if let knowledge = engine.knowledge.rules[d.id] {
-            out += "\nAPIs (rules/\(d.id).yaml):\n"
+            let plugin = engine.plugins.first { $0.rules.contains { $0.description.id == d.id } }
+            out += "\nAPIs (" + (plugin.map { "plugin \($0.path)" } ?? "rules/\(d.id).yaml") + "):\n"
             for api in knowledge.apis {
                 var gate = ""
                 if let since = api.since { gate += " since v\(since.major).\(since.minor)" }
@@ -49,9 +65,10 @@ struct Explain: ParsableCommand {
     }
 }
 
-func loadEngine() throws -> Engine {
+/// The engine with the current folder's config (or --config) and the plugins.
+func loadEngine(_ ruleSources: RuleSourceArguments) throws -> Engine {
     do {
-        return try Engine()
+        return try ruleSources.engine(root: FileManager.default.currentDirectoryPath)
     } catch {
         printError("mmlint: " + error.description)
         throw ExitCode(Status.error.rawValue)

@@ -19,20 +19,10 @@ struct Scan: ParsableCommand {
     @Argument(help: "C files or folders (folders are searched for .c files).")
     var paths: [String]
 
-    @Option(name: .customLong("compile-commands"), help: "A compile_commands.json, or the folder holding it.")
-    var compileCommands: String?
+    @OptionGroup var analysis: AnalysisArguments
 
     @Option(help: "Output format: text, json or sarif.")
     var format: Format = .text
-
-    @Option(name: .shortAndLong, help: "Parallel parsers (default: number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(name: .customLong("rule"), help: "Run only this rule (repeatable).")
-    var rules: [String] = []
-
-    @Option(name: .customLong("kernel-version"), help: "Kernel version for messages (default: the tree's Makefile).")
-    var kernelVersion: String?
 
     @Flag(name: .shortAndLong, help: "Say where each file's flags came from, and show parse errors.")
     var verbose = false
@@ -63,19 +53,17 @@ struct Scan: ParsableCommand {
         case text, json, sarif
     }
 
-    func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        if let kernelVersion, KernelVersion(kernelVersion) == nil {
-            throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 6.1 or 6.12.3")
-        }
-    }
+    // The shared options under the names run() uses.
+    var compileCommands: String? { analysis.compileCommands }
+    var jobs: Int { analysis.jobs }
+    var kernelVersion: String? { analysis.kernelVersion }
 
     func run() throws {
         let started = Date()
         var status = Status.error
         do {
-            let engine = try Engine(ruleIDs: rules)
             let files = try SourceFiles.collect(paths)
+            let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
             let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
@@ -114,7 +102,7 @@ struct Scan: ParsableCommand {
                     }
                 }
             }
-            let report = Report(
+            var report = Report(
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
                 summary: Report.Summary(
@@ -124,6 +112,7 @@ struct Scan: ParsableCommand {
                     filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
                     parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
+            report.severities = engine.severities
             let output = OutputFormat(rawValue: format.rawValue)!.render(report)
             FileHandle.standardOutput.write(Data(output.utf8))
             if !quiet { printError(TextReporter.summary(report)) }

@@ -233,6 +233,9 @@ int io_mapping_map_user(struct io_mapping *iomap, struct vm_area_struct *vma, un
 			unsigned long pfn, unsigned long size);
 int vm_map_pages(struct vm_area_struct *vma, struct page **pages, unsigned long num);
 int vm_map_pages_zero(struct vm_area_struct *vma, struct page **pages, unsigned long num);
+int vm_insert_page(struct vm_area_struct *vma, unsigned long addr, struct page *page);
+int vm_insert_pages(struct vm_area_struct *vma, unsigned long addr, struct page **pages,
+		    unsigned long *num);
 void zap_vma_ptes(struct vm_area_struct *vma, unsigned long address, unsigned long size);
 
 /* The fault-time API: one address at a time. */

@@ -69,6 +69,12 @@ final class PluginTests: XCTestCase {
         // Without the plugin, the same files are clean: the finding is the plugin's.
         let without = try runCommand(Repo.executable, ["scan", "--no-cache", "-q", fixtures])
         XCTAssertEqual(without.status, 0, without.stdout + without.stderr)
+        // The prefilter learns the plugin's APIs from its knowledge: it keeps
+        // the files its rule needs and the findings are the same.
+        let prefiltered = try runCommand(Repo.executable, ["scan", "--no-cache", "--prefilter", "--plugin", plugin, fixtures])
+        XCTAssertEqual(prefiltered.stdout, result.stdout, prefiltered.stderr)
+        let skipping = try runCommand(Repo.executable, ["scan", "--no-cache", "--prefilter", "-q", fixtures])
+        XCTAssertEqual(skipping.status, 0, skipping.stdout + skipping.stderr)
     }
 
     func testPluginRulesAreListedAndExplained() throws {

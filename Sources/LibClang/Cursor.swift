@@ -16,7 +16,8 @@ public struct Cursor {
         case translationUnit, functionDecl, varDecl, parmDecl, fieldDecl, structDecl, typedefDecl
         case callExpr, initListExpr, binaryOperator, compoundAssignOperator, memberRefExpr
         case memberRef, declRefExpr, unexposedExpr, unaryOperator, returnStmt, compoundStmt
-        case parenExpr, cStyleCastExpr, conditionalOperator, macroExpansion, other
+        case parenExpr, cStyleCastExpr, conditionalOperator, macroExpansion, integerLiteral
+        case enumConstantDecl, other
     }
 
     public var kind: Kind {
@@ -43,11 +44,15 @@ public struct Cursor {
         case CXCursor_CStyleCastExpr: return .cStyleCastExpr
         case CXCursor_ConditionalOperator: return .conditionalOperator
         case CXCursor_MacroExpansion: return .macroExpansion
+        case CXCursor_IntegerLiteral: return .integerLiteral
+        case CXCursor_EnumConstantDecl: return .enumConstantDecl
         default: return .other
         }
     }
 
     public var isNull: Bool { clang_Cursor_isNull(raw) != 0 }
+    /// True for every kind of expression (also those `kind` calls `.other`).
+    public var isExpression: Bool { clang_isExpression(clang_getCursorKind(raw)) != 0 }
     public var spelling: String { ClangString.take(clang_getCursorSpelling(raw)) }
     /// Unified Symbol Resolution: the same entity has the same USR in every
     /// translation unit (static entities include their file's name).
@@ -127,6 +132,17 @@ public struct Cursor {
         guard let end = unit.resolve(lhsEnd, expansion: false) else { return nil }
         return unit.tokens(in: clang_getCursorExtent(raw))
             .first { $0.kind == .punctuation && $0.offset >= end.offset }?.spelling
+    }
+
+    /// The spellings of the tokens of the cursor's extent, as written.
+    public var tokenSpellings: [String] {
+        unit.spellings(in: clang_getCursorExtent(raw), identifiersOnly: false)
+    }
+
+    /// The identifiers of the cursor's extent, as written (macro names, not
+    /// what they expand to).
+    public var identifierSpellings: [String] {
+        unit.spellings(in: clang_getCursorExtent(raw), identifiersOnly: true)
     }
 
     /// The identifier written at the cursor's file location: for a call that

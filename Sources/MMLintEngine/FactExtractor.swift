@@ -38,6 +38,16 @@ struct FactExtractor: Sendable {
         Location(file: normalize(location.path), line: location.line, column: location.column)
     }
 
+    /// The structs whose member writes are facts (`vma->vm_flags`, `vma->vm_ops`).
+    static let watchedStructs: Set<String> = ["vm_area_struct"]
+
+    /// What a function body says beyond its calls.
+    private struct Body {
+        var memberWrites: [MemberWrite] = []
+        var returns: [ValueFact] = []
+        var localWrites: [LocalWrite] = []
+    }
+
     private struct State {
         let extractor: FactExtractor
         var functions: [FunctionFact] = []
@@ -53,11 +63,39 @@ struct FactExtractor: Sendable {
             let usr = cursor.usr
             guard !usr.isEmpty, seenFunctions.insert(usr).inserted,
                   let location = cursor.location else { return }
+            let returnType = typeName(cursor.resultType)
             var fact = FunctionFact(
                 usr: usr, name: cursor.spelling, location: extractor.location(location),
-                isStatic: cursor.isStatic, faultSignature: faultSignature(cursor))
-            fact.calls = walk(cursor, in: fact.name, holder: fact.name)
+                isStatic: cursor.isStatic, faultSignature: faultSignature(cursor), returnType: returnType)
+            var body = Body()
+            let tracksValues = returnType == extractor.faultContext.signature.returns || returnType == "int"
+            fact.calls = walk(cursor, in: fact.name, holder: fact.name, body: &body, tracksValues: tracksValues)
+            fact.memberWrites = body.memberWrites
+            fact.returns = body.returns
+            fact.localWrites = body.localWrites
+            // Flag names are read from the source text, so a flag spelled
+            // through a macro argument still counts; header functions are
+            // left out (the mmap handlers that set flags are in .c files).
+            if cursor.isInMainFile {
+                fact.flagNames = Set(cursor.identifierSpellings.filter(Self.isFlagName)).sorted()
+            }
             functions.append(fact)
+        }
+
+        static func isFlagName(_ name: String) -> Bool {
+            name.hasPrefix("VM_") && !name.hasPrefix("VM_FAULT_") && name.count > 3
+                && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
+        }
+
+        static func isErrnoName(_ name: String) -> Bool {
+            name.count >= 3 && name.hasPrefix("E")
+                && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) }
+        }
+
+        /// The fault typedef's name when `type` is (a typedef of) it, else the canonical spelling.
+        func typeName(_ type: ClangType) -> String {
+            let faultType = extractor.faultContext.signature.returns
+            return returnsTypedef(type, named: faultType) ? faultType : type.canonical.spelling
         }
 
         /// The handler shape: returns the fault typedef and takes a pointer to the fault struct.
@@ -90,6 +128,15 @@ struct FactExtractor: Sendable {
         /// Walks a function body or a variable's initializer. Returns the calls.
         @discardableResult
         mutating func walk(_ root: Cursor, in function: String?, holder: String) -> [CallFact] {
+            var body = Body()
+            return walk(root, in: function, holder: holder, body: &body, tracksValues: false)
+        }
+
+        /// Walks a function body or a variable's initializer; returns the
+        /// calls and fills `body` with member writes and, when `tracksValues`,
+        /// returns and local writes.
+        mutating func walk(_ root: Cursor, in function: String?, holder: String, body: inout Body,
+                           tracksValues: Bool) -> [CallFact] {
             var calls: [CallFact] = []
             var nested: [Cursor] = []
             root.visitChildren { cursor in
@@ -98,8 +145,10 @@ struct FactExtractor: Sendable {
                     if let call = call(cursor) { calls.append(call) }
                 case .initListExpr:
                     nested.append(cursor)
-                case .binaryOperator:
+                case .binaryOperator, .compoundAssignOperator:
                     if function != nil { nested.append(cursor) }
+                case .returnStmt, .varDecl:
+                    if function != nil && tracksValues { nested.append(cursor) }
                 default:
                     break
                 }
@@ -109,13 +158,144 @@ struct FactExtractor: Sendable {
             // inspection visits children itself, which must not nest inside
             // the walk's own visit of the same subtree.
             for cursor in nested {
-                if cursor.kind == .initListExpr {
+                switch cursor.kind {
+                case .initListExpr:
                     initializer(cursor, holder: holder)
-                } else if let function {
-                    assignment(cursor, in: function)
+                case .binaryOperator, .compoundAssignOperator:
+                    guard let function else { continue }
+                    let operands = cursor.children
+                    guard operands.count == 2 else { continue }
+                    if cursor.kind == .binaryOperator { assignment(cursor, in: function) }
+                    if let write = memberWrite(cursor, operands: operands) { body.memberWrites.append(write) }
+                    if tracksValues, cursor.kind == .binaryOperator,
+                       let write = localWrite(cursor, operands: operands) { body.localWrites.append(write) }
+                case .returnStmt:
+                    if let value = cursor.children.last, value.isExpression {
+                        body.returns.append(contentsOf: classify(value))
+                    }
+                case .varDecl:
+                    if let value = cursor.children.last, value.isExpression,
+                       let write = localWrite(variable: cursor, value: value) { body.localWrites.append(write) }
+                default:
+                    break
                 }
             }
             return calls
+        }
+
+        /// `vma->vm_flags |= VM_IO;`, `vma->vm_ops = &foo_vm_ops;`: a write to
+        /// a member of a watched struct.
+        func memberWrite(_ cursor: Cursor, operands: [Cursor]) -> MemberWrite? {
+            let target = stripped(operands[0])
+            guard target.kind == .memberRefExpr, let field = target.referenced, field.kind == .fieldDecl,
+                  let structName = owningStruct(of: field), FactExtractor.watchedStructs.contains(structName),
+                  let op = cursor.binaryOperatorSpelling, op.hasSuffix("="), !["==", "!=", "<=", ">="].contains(op),
+                  let location = cursor.location else { return nil }
+            var valueName: String?
+            var valueUSR: String?
+            if op == "=", let variable = variableReferenced(by: operands[1]) {
+                valueName = variable.spelling
+                valueUSR = variable.usr
+            }
+            return MemberWrite(member: field.spelling, structName: structName, op: op, valueName: valueName,
+                               valueUSR: valueUSR, location: extractor.location(location))
+        }
+
+        /// The named struct a field belongs to, through anonymous unions
+        /// (v6.3's `union { const vm_flags_t vm_flags; … }`).
+        func owningStruct(of field: Cursor) -> String? {
+            var parent = field.semanticParent
+            for _ in 0..<4 {
+                guard let current = parent else { return nil }
+                if let name = current.type.recordName, !name.isEmpty, !name.contains("(") { return name }
+                parent = current.semanticParent
+            }
+            return nil
+        }
+
+        /// `ret = value;` for a local `vm_fault_t` or `int` variable.
+        func localWrite(_ cursor: Cursor, operands: [Cursor]) -> LocalWrite? {
+            let target = stripped(operands[0])
+            guard target.kind == .declRefExpr, let variable = target.referenced, variable.kind == .varDecl,
+                  cursor.binaryOperatorSpelling == "=" else { return nil }
+            return localWrite(variable: variable, value: operands[1])
+        }
+
+        func localWrite(variable: Cursor, value: Cursor) -> LocalWrite? {
+            let type = typeName(variable.type)
+            guard type == extractor.faultContext.signature.returns || type == "int",
+                  variable.semanticParent?.kind == .functionDecl else { return nil }
+            // One fact per kind of value: `ret = a ? -EINVAL : VM_FAULT_SIGBUS` is two.
+            guard let value = classify(value).first(where: { $0.kind == .errno }) ?? classify(value).first
+            else { return nil }
+            return LocalWrite(variable: variable.spelling, variableUSR: variable.usr, variableType: type, value: value)
+        }
+
+        /// What an expression is, for the fault-return rules; one fact per
+        /// branch of a conditional.
+        func classify(_ expression: Cursor) -> [ValueFact] {
+            let value = stripped(expression)
+            if value.kind == .conditionalOperator {
+                let parts = value.children
+                if parts.count == 3 { return classify(parts[1]) + classify(parts[2]) }
+            }
+            guard let written = value.location ?? expression.location else { return [] }
+            let location = extractor.location(written)
+            let identifiers = value.identifierSpellings
+            if !identifiers.isEmpty, identifiers.allSatisfy({ $0.hasPrefix("VM_FAULT_") }) {
+                return [ValueFact(kind: .faultCode, name: identifiers.first, location: location)]
+            }
+            switch value.kind {
+            case .unaryOperator:
+                let tokens = value.tokenSpellings
+                if tokens.count == 2, tokens[0] == "-", Self.isErrnoName(tokens[1]) {
+                    return [ValueFact(kind: .errno, name: tokens[1], location: location)]
+                }
+            case .integerLiteral:
+                if value.tokenSpellings == ["0"] { return [ValueFact(kind: .zero, location: location)] }
+            case .callExpr:
+                if let callee = value.referenced, callee.kind == .functionDecl {
+                    return [ValueFact(kind: .call, name: callee.spelling, usr: callee.usr,
+                                      type: typeName(callee.resultType), location: location)]
+                }
+            case .declRefExpr:
+                if let variable = value.referenced, variable.kind == .varDecl || variable.kind == .parmDecl {
+                    return [ValueFact(kind: .variable, name: variable.spelling, usr: variable.usr,
+                                      type: typeName(variable.type), location: location)]
+                }
+            default:
+                break
+            }
+            return [ValueFact(kind: .other, location: location)]
+        }
+
+        /// Strips parentheses, implicit conversions and casts.
+        func stripped(_ expression: Cursor) -> Cursor {
+            var current = expression
+            for _ in 0..<8 {
+                switch current.kind {
+                case .parenExpr, .cStyleCastExpr:
+                    guard let inner = current.children.last else { return current }
+                    current = inner
+                case .unexposedExpr:
+                    let children = current.children
+                    guard children.count == 1 else { return current }
+                    current = children[0]
+                default:
+                    return current
+                }
+            }
+            return current
+        }
+
+        /// The variable an expression names: `x`, `&x`, `(x)`.
+        func variableReferenced(by expression: Cursor) -> Cursor? {
+            var value = stripped(expression)
+            if value.kind == .unaryOperator, let operand = value.children.first { value = stripped(operand) }
+            guard value.kind == .declRefExpr, let variable = value.referenced, variable.kind == .varDecl else {
+                return nil
+            }
+            return variable
         }
 
         mutating func call(_ cursor: Cursor) -> CallFact? {
@@ -131,7 +311,18 @@ struct FactExtractor: Sendable {
             var macro = cursor.identifierAtLocation
             if macro == name { macro = nil }
             return CallFact(callee: name, calleeUSR: usr.isEmpty ? nil : usr,
-                            location: extractor.location(location), macro: macro)
+                            location: extractor.location(location), macro: macro,
+                            addressedMember: addressedMember(cursor))
+        }
+
+        /// `mmap_lock` for a call whose first argument is `&mm->mmap_lock`.
+        func addressedMember(_ call: Cursor) -> String? {
+            guard let first = call.arguments.first else { return nil }
+            let argument = stripped(first)
+            guard argument.kind == .unaryOperator, argument.type.canonical.isPointer,
+                  let operand = argument.children.first.map(stripped), operand.kind == .memberRefExpr,
+                  !operand.type.canonical.isPointer else { return nil }
+            return operand.spelling
         }
 
         /// `{ .fault = f, ... }` of a callback struct, designated or positional.

@@ -40,12 +40,13 @@ final class FixtureTests: XCTestCase {
     func testFollowPfn() { check("follow-pfn") }
     func testBareModeIncludes() { check("bare-includes") }
     func testCheckTreeOwnFindings() { check("check-tree") }
+    func testFaultMmapLock() { check("rule-fault-mmap-lock") }
 
     /// Every fixture folder with C files has a test above.
     func testEveryFixtureFolderIsCovered() throws {
         let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
                             "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
-                            "bare-includes", "check-tree"]
+                            "bare-includes", "check-tree", "rule-fault-mmap-lock"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

@@ -145,6 +145,30 @@ public struct Cursor {
         unit.spellings(in: clang_getCursorExtent(raw), identifiersOnly: true)
     }
 
+    /// The punctuation written after the identifier at the cursor's spelling
+    /// location: for the member of `vma->vm_flags |= x`, `|=`. Works inside
+    /// macro bodies, where the tokens of the use do not show the operator.
+    public var punctuationAfterIdentifier: String? {
+        var file: CXFile?
+        var offset: UInt32 = 0
+        clang_getSpellingLocation(clang_getCursorLocation(raw), &file, nil, nil, &offset)
+        guard let file else { return nil }
+        var size = 0
+        guard let contents = clang_getFileContents(unit.raw, file, &size) else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: contents, count: size)
+        var index = Int(offset)
+        func isIdentifier(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x5f
+        }
+        while index < size, isIdentifier(bytes[index]) { index += 1 }
+        while index < size, [0x20, 0x09, 0x0a, 0x0d, 0x5c].contains(bytes[index]) { index += 1 }
+        let start = index
+        let operators = Set("=|&^<>+-*/%!".utf8)
+        while index < size, index - start < 3, operators.contains(bytes[index]) { index += 1 }
+        guard index > start else { return nil }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
     /// The identifier written at the cursor's file location: for a call that
     /// comes from a macro, the macro's name at its use.
     public var identifierAtLocation: String? {

@@ -13,6 +13,8 @@ struct FactExtractor: Sendable {
 
     func extract(_ unit: TranslationUnit, file: String, mode: FlagMode) -> UnitFacts {
         var state = State(extractor: self)
+        let diagnostics = unit.diagnostics
+        state.recoversWrites = diagnostics.contains { $0.severity >= .error }
         for cursor in unit.cursor.children where cursor.isInMainFile {
             switch cursor.kind {
             case .functionDecl where cursor.isDefinition:
@@ -27,7 +29,7 @@ struct FactExtractor: Sendable {
         while let next = state.pendingHeaderFunctions.popLast() {
             state.function(next)
         }
-        let errors = unit.diagnostics.filter { $0.severity >= .error }.map { diagnostic in
+        let errors = diagnostics.filter { $0.severity >= .error }.map { diagnostic in
             ParseError(message: diagnostic.message, location: diagnostic.location.map(location))
         }
         return UnitFacts(file: file, flagMode: mode, functions: state.functions,
@@ -56,6 +58,10 @@ struct FactExtractor: Sendable {
         var pendingHeaderFunctions: [Cursor] = []
         /// Field lists of callback structs, for positional initializers.
         var fieldNames: [String: [String]] = [:]
+        /// Set when the unit has errors: clang keeps a write it rejected
+        /// (`vma->vm_flags |= …` once v6.3 made the member const) only as a
+        /// recovery expression, which is looked at then.
+        var recoversWrites = false
 
         init(extractor: FactExtractor) { self.extractor = extractor }
 
@@ -149,6 +155,8 @@ struct FactExtractor: Sendable {
                     if function != nil { nested.append(cursor) }
                 case .returnStmt, .varDecl:
                     if function != nil && tracksValues { nested.append(cursor) }
+                case .unexposedExpr:
+                    if function != nil && recoversWrites { nested.append(cursor) }
                 default:
                     break
                 }
@@ -169,6 +177,11 @@ struct FactExtractor: Sendable {
                     if let write = memberWrite(cursor, operands: operands) { body.memberWrites.append(write) }
                     if tracksValues, cursor.kind == .binaryOperator,
                        let write = localWrite(cursor, operands: operands) { body.localWrites.append(write) }
+                case .unexposedExpr:
+                    // A rejected assignment: the member and the value, nothing else.
+                    let operands = cursor.children
+                    if operands.count == 2, operands[0].kind == .memberRefExpr,
+                       let write = memberWrite(cursor, operands: operands) { body.memberWrites.append(write) }
                 case .returnStmt:
                     if let value = cursor.children.last, value.isExpression {
                         body.returns.append(contentsOf: classify(value))
@@ -189,7 +202,7 @@ struct FactExtractor: Sendable {
             let target = stripped(operands[0])
             guard target.kind == .memberRefExpr, let field = target.referenced, field.kind == .fieldDecl,
                   let structName = owningStruct(of: field), FactExtractor.watchedStructs.contains(structName),
-                  let op = cursor.binaryOperatorSpelling, op.hasSuffix("="), !["==", "!=", "<=", ">="].contains(op),
+                  let op = assignmentOperator(cursor, lhs: operands[0], target: target),
                   let location = cursor.location else { return nil }
             var valueName: String?
             var valueUSR: String?
@@ -199,6 +212,36 @@ struct FactExtractor: Sendable {
             }
             return MemberWrite(member: field.spelling, structName: structName, op: op, valueName: valueName,
                                valueUSR: valueUSR, location: extractor.location(location))
+        }
+
+        /// The assignment operator after `target` (`=`, `|=`, …); nil when
+        /// the expression is not an assignment to it. The source after the
+        /// member's name says; inside a macro body, where that text is the
+        /// macro's use, the shape does: a compound assignment is one, and a
+        /// plain binary operator is `=` exactly when its left operand is
+        /// used as an lvalue (no implicit load around it).
+        func assignmentOperator(_ cursor: Cursor, lhs: Cursor, target: Cursor) -> String? {
+            func isAssignment(_ op: String?) -> Bool {
+                guard let op, op.hasSuffix("=") else { return false }
+                return !["==", "!=", "<=", ">="].contains(op)
+            }
+            var written = target.punctuationAfterIdentifier
+            if !isAssignment(written) { written = cursor.binaryOperatorSpelling }
+            switch cursor.kind {
+            case .compoundAssignOperator:
+                return isAssignment(written) ? written : "op="
+            case .binaryOperator:
+                guard stripParentheses(lhs).kind == .memberRefExpr else { return nil }
+                return "="
+            default:
+                return isAssignment(written) ? written : nil
+            }
+        }
+
+        func stripParentheses(_ expression: Cursor) -> Cursor {
+            var current = expression
+            while current.kind == .parenExpr, let inner = current.children.first { current = inner }
+            return current
         }
 
         /// The named struct a field belongs to, through anonymous unions

@@ -4,6 +4,7 @@ import MMLintCore
 public enum BuiltinRules {
     public static func all(knowledge: KnowledgeBase) throws(KnowledgeError) -> [any Rule] {
         [try RemapInFault(knowledge: knowledge), try FollowPfn(knowledge: knowledge),
-         try FaultMmapLock(knowledge: knowledge)]
+         try FaultMmapLock(knowledge: knowledge), try FaultVmFlags(knowledge: knowledge),
+         try VmFlagsDirect(knowledge: knowledge)]
     }
 }

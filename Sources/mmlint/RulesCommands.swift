@@ -39,6 +39,9 @@ struct Explain: ParsableCommand {
                 out += "  \(api.name)()\(gate)\n"
             }
         }
+        if let version = d.examplesKernelVersion {
+            out += "\nThe examples are judged as on a \(version.releaseName) tree.\n"
+        }
         for (title, examples) in [("Flagged", d.triggering), ("Not flagged", d.nonTriggering)] {
             for (index, example) in examples.enumerated() {
                 out += "\n\(title) (\(index + 1)):\n\n" + example.split(separator: "\n", omittingEmptySubsequences: false)

@@ -8,10 +8,10 @@ import XCTest
 extension KernelTreeTests {
     /// The findings of `rule` when `files` (relative to the tree) are scanned
     /// with kernel-tree flags; the files must parse cleanly.
-    func findings(_ rule: String, _ files: [String], in root: String,
+    func findings(_ rule: String, _ files: [String], in root: String, clean: Bool = true,
                   file: StaticString = #filePath, line: UInt = #line) -> [Finding] {
         let result = Self.engine.analyze(AnalysisOptions(files: files.map { root + "/" + $0 }))
-        for unit in result.units {
+        for unit in result.units where clean {
             XCTAssertEqual(unit.errors.map(\.message), [], unit.file, file: file, line: line)
         }
         return result.findings.filter { $0.ruleID == rule }
@@ -38,5 +38,70 @@ extension KernelTreeTests {
             let suggestion = try XCTUnwrap(found.first?.suggestion)
             XCTAssertEqual(suggestion.contains("release_fault_lock(vmf)"), version == "6.12", suggestion)
         }
+    }
+
+    /// sgx's virtual EPC fault handler drops the mmap read lock to return
+    /// VM_FAULT_RETRY after checking FAULT_FLAG_ALLOW_RETRY but not
+    /// FAULT_FLAG_RETRY_NOWAIT, whose callers expect the lock kept.
+    func testSgxVepcFaultDropsTheMmapLock() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let path = "arch/x86/kernel/cpu/sgx/virt.c"
+            // Kernel-tree flags give sgx_vepc_init() a second, stub definition
+            // (CONFIG_X86_SGX_KVM is off in the synthesized config); the
+            // fault handler parses fine.
+            let found = findings("mm-fault-mmap-lock", [path], in: root, clean: false)
+            XCTAssertEqual(found.map(\.function), ["sgx_vepc_fault"], version)
+            XCTAssertEqual(found.first?.location.line,
+                           try line(of: "mmap_read_unlock(vma->vm_mm)", after: "sgx_vepc_fault(", in: root + "/" + path))
+            XCTAssertEqual(found.first?.chain, [".fault of sgx_vepc_vm_ops", "sgx_vepc_fault", "mmap_read_unlock"])
+        }
+    }
+
+    /// uio sets its flags in the mmap handler: a direct write on 6.1 (before
+    /// v6.3, so not a finding), vm_flags_set() on 6.12; neither in a fault path.
+    func testUioFlagsAtMmapTimeAreNoFinding() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let result = Self.engine.analyze(AnalysisOptions(files: [root + "/drivers/uio/uio.c"]))
+            XCTAssertEqual(result.units.first?.errors.map(\.message), [])
+            XCTAssertEqual(result.findings.map(\.ruleID), [], version)
+            let writers = result.program.functions.values.filter { function in
+                function.memberWrites.contains { $0.member == "vm_flags" }
+            }.map(\.name)
+            let setters = result.program.functions.values.filter { function in
+                function.calls.contains { $0.callee == "vm_flags_set" }
+            }.map(\.name)
+            // The facts saw the change, the rules judged it fine.
+            XCTAssertEqual(writers + setters, ["uio_mmap_logical"], version)
+        }
+    }
+
+    /// The same direct write is a finding once the tree is v6.3 or later:
+    /// 6.1's uio.c judged as 6.3, and 6.12's uio.c with its vm_flags_set()
+    /// turned back into a direct write (a parse error there, since vm_flags
+    /// is const: the write is still seen).
+    func testDirectVmFlagsWriteOnV63AndLater() throws {
+        let old = try tree("6.1")
+        let oldFile = old + "/drivers/uio/uio.c"
+        let asV63 = Self.engine.analyze(AnalysisOptions(files: [oldFile], kernelVersion: KernelVersion(6, 3)))
+        let direct = asV63.findings.filter { $0.ruleID == "mm-vm-flags-direct" }
+        XCTAssertEqual(direct.map(\.location.line),
+                       [try line(of: "vma->vm_flags |= VM_DONTEXPAND", after: "static int uio_mmap_logical(", in: oldFile)])
+        XCTAssertEqual(direct.first?.suggestion, "use vm_flags_set(vma, flags)")
+
+        let new = try tree("6.12")
+        let newFile = new + "/drivers/uio/uio.c"
+        let text = try String(contentsOfFile: newFile, encoding: .utf8)
+        let setter = "vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);"
+        XCTAssertTrue(text.contains(setter))
+        let reverted = text.replacingOccurrences(of: setter, with: "vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;")
+        let result = Self.engine.analyze(AnalysisOptions(files: [newFile], overlay: [newFile: Array(reverted.utf8)]))
+        XCTAssertEqual(result.kernelVersion?.minor, 12)
+        XCTAssertFalse(result.units.first?.errors.isEmpty ?? true, "a write to the const vm_flags must not build")
+        let found = result.findings.filter { $0.ruleID == "mm-vm-flags-direct" }
+        XCTAssertEqual(found.map(\.location.line), [try line(of: setter, after: "static int uio_mmap_logical(", in: newFile)])
+        XCTAssertEqual(found.map(\.function), ["uio_mmap_logical"])
+        XCTAssertTrue(found.first?.message.contains("does not build on this tree") ?? false)
     }
 }

@@ -7,11 +7,11 @@ import XCTest
 /// expectations must match the findings exactly, and bare mode must parse it
 /// without errors.
 final class FixtureTests: XCTestCase {
-    func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) {
+    func check(_ name: String, version: KernelVersion? = nil, file: StaticString = #filePath, line: UInt = #line) {
         let dir = Repo.fixtures + "/" + name
         let files = cFiles(in: dir)
         XCTAssertFalse(files.isEmpty, "no C files in \(dir)", file: file, line: line)
-        let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2))
+        let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: version))
         XCTAssertEqual(result.failures, [], file: file, line: line)
         for unit in result.units {
             XCTAssertEqual(unit.flagMode, .bare, file: file, line: line)
@@ -41,12 +41,32 @@ final class FixtureTests: XCTestCase {
     func testBareModeIncludes() { check("bare-includes") }
     func testCheckTreeOwnFindings() { check("check-tree") }
     func testFaultMmapLock() { check("rule-fault-mmap-lock") }
+    func testFaultVmFlags() { check("rule-fault-vm-flags") }
+    func testVmFlagsDirectOnV612() { check("rule-vm-flags-direct", version: KernelVersion(6, 12)) }
+
+    /// Before v6.3 a direct write is the only way; with no version known the rule stays silent.
+    func testVmFlagsDirectNeedsAKnownV63Tree() {
+        let files = cFiles(in: Repo.fixtures + "/rule-vm-flags-direct")
+        for version in [KernelVersion(6, 1), KernelVersion(6, 2, 16), nil] {
+            let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: version))
+            XCTAssertEqual(result.findings.filter { $0.ruleID == "mm-vm-flags-direct" }.map(\.location.line), [],
+                           "\(String(describing: version))")
+        }
+        let at63 = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: KernelVersion(6, 3)))
+        let suggestions = at63.findings.filter { $0.ruleID == "mm-vm-flags-direct" }.map(\.suggestion)
+        XCTAssertEqual(suggestions.count, 4)
+        XCTAssertTrue(suggestions[0].contains("vm_flags_set(vma, flags)"), suggestions[0])
+        XCTAssertTrue(suggestions[1].contains("vm_flags_clear(vma, flags)"), suggestions[1])
+        XCTAssertTrue(suggestions[3].contains("vm_flags_init(vma, flags)"), suggestions[3])
+    }
 
     /// Every fixture folder with C files has a test above.
     func testEveryFixtureFolderIsCovered() throws {
         let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
                             "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
-                            "bare-includes", "check-tree", "rule-fault-mmap-lock"]
+                            "bare-includes", "check-tree", "rule-fault-mmap-lock",
+                            "rule-fault-vm-flags",
+                            "rule-vm-flags-direct"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

@@ -134,6 +134,14 @@ public struct Cursor {
             .first { $0.kind == .punctuation && $0.offset >= end.offset }?.spelling
     }
 
+    /// The value of a constant integer expression, when clang can evaluate it.
+    public var integerValue: Int64? {
+        guard let result = clang_Cursor_Evaluate(raw) else { return nil }
+        defer { clang_EvalResult_dispose(result) }
+        guard clang_EvalResult_getKind(result) == CXEval_Int else { return nil }
+        return clang_EvalResult_getAsLongLong(result)
+    }
+
     /// The spellings of the tokens of the cursor's extent, as written.
     public var tokenSpellings: [String] {
         unit.spellings(in: clang_getCursorExtent(raw), identifiersOnly: false)

@@ -13,14 +13,19 @@ public struct UnitFacts: Codable, Sendable, Equatable {
     public var bindings: [CallbackBinding]
     /// Parse errors (parsing kept going past them).
     public var errors: [ParseError]
+    /// Ops tables stored into a `vm_ops` field of another table's initializer
+    /// (`.vm_ops = &foo_gem_vm_ops` in a `drm_gem_object_funcs`): the op is
+    /// `init`, `structName` the initialized struct, `valueName` the ops.
+    public var tableStores: [MemberWrite]
 
     public init(file: String, flagMode: FlagMode, functions: [FunctionFact] = [],
-                bindings: [CallbackBinding] = [], errors: [ParseError] = []) {
+                bindings: [CallbackBinding] = [], errors: [ParseError] = [], tableStores: [MemberWrite] = []) {
         self.file = file
         self.flagMode = flagMode
         self.functions = functions
         self.bindings = bindings
         self.errors = errors
+        self.tableStores = tableStores
     }
 }
 
@@ -73,8 +78,8 @@ public struct FunctionFact: Codable, Sendable, Equatable {
     /// Stores into local variables of type `vm_fault_t` or `int` (assignments
     /// and initializers), for functions returning `vm_fault_t` or `int`.
     public var localWrites: [LocalWrite]
-    /// The `VM_*` flag names (not `VM_FAULT_*`) written in the body, sorted,
-    /// for main-file functions.
+    /// The `VM_*` (not `VM_FAULT_*`) and `PFN_*` flag names written in the
+    /// body, sorted, for main-file functions.
     public var flagNames: [String]
 
     public init(usr: String, name: String, location: Location, isStatic: Bool = false,

@@ -33,7 +33,7 @@ struct FactExtractor: Sendable {
             ParseError(message: diagnostic.message, location: diagnostic.location.map(location))
         }
         return UnitFacts(file: file, flagMode: mode, functions: state.functions,
-                         bindings: state.bindings, errors: errors)
+                         bindings: state.bindings, errors: errors, tableStores: state.tableStores)
     }
 
     func location(_ location: SourceLocation) -> Location {
@@ -54,6 +54,7 @@ struct FactExtractor: Sendable {
         let extractor: FactExtractor
         var functions: [FunctionFact] = []
         var bindings: [CallbackBinding] = []
+        var tableStores: [MemberWrite] = []
         var seenFunctions = Set<String>()
         var pendingHeaderFunctions: [Cursor] = []
         /// Field lists of callback structs, for positional initializers.
@@ -89,7 +90,7 @@ struct FactExtractor: Sendable {
         }
 
         static func isFlagName(_ name: String) -> Bool {
-            name.hasPrefix("VM_") && !name.hasPrefix("VM_FAULT_") && name.count > 3
+            ((name.hasPrefix("VM_") && !name.hasPrefix("VM_FAULT_")) || name.hasPrefix("PFN_")) && name.count > 4
                 && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
         }
 
@@ -174,14 +175,15 @@ struct FactExtractor: Sendable {
                     let operands = cursor.children
                     guard operands.count == 2 else { continue }
                     if cursor.kind == .binaryOperator { assignment(cursor, in: function) }
-                    if let write = memberWrite(cursor, operands: operands) { body.memberWrites.append(write) }
+                    body.memberWrites.append(contentsOf: memberWrites(cursor, operands: operands))
                     if tracksValues, cursor.kind == .binaryOperator,
                        let write = localWrite(cursor, operands: operands) { body.localWrites.append(write) }
                 case .unexposedExpr:
                     // A rejected assignment: the member and the value, nothing else.
                     let operands = cursor.children
-                    if operands.count == 2, operands[0].kind == .memberRefExpr,
-                       let write = memberWrite(cursor, operands: operands) { body.memberWrites.append(write) }
+                    if operands.count == 2, operands[0].kind == .memberRefExpr {
+                        body.memberWrites.append(contentsOf: memberWrites(cursor, operands: operands))
+                    }
                 case .returnStmt:
                     if let value = cursor.children.last, value.isExpression {
                         body.returns.append(contentsOf: classify(value))
@@ -198,20 +200,23 @@ struct FactExtractor: Sendable {
 
         /// `vma->vm_flags |= VM_IO;`, `vma->vm_ops = &foo_vm_ops;`: a write to
         /// a member of a watched struct.
-        func memberWrite(_ cursor: Cursor, operands: [Cursor]) -> MemberWrite? {
+        func memberWrites(_ cursor: Cursor, operands: [Cursor]) -> [MemberWrite] {
             let target = stripped(operands[0])
             guard target.kind == .memberRefExpr, let field = target.referenced, field.kind == .fieldDecl,
                   let structName = owningStruct(of: field), FactExtractor.watchedStructs.contains(structName),
                   let op = assignmentOperator(cursor, lhs: operands[0], target: target),
-                  let location = cursor.location else { return nil }
-            var valueName: String?
-            var valueUSR: String?
-            if op == "=", let variable = variableReferenced(by: operands[1]) {
-                valueName = variable.spelling
-                valueUSR = variable.usr
+                  let location = cursor.location else { return [] }
+            let write = MemberWrite(member: field.spelling, structName: structName, op: op,
+                                    location: extractor.location(location))
+            // One write per variable stored: `cond ? &a_ops : &b_ops` installs both.
+            let variables = op == "=" ? variablesReferenced(by: operands[1]) : []
+            guard !variables.isEmpty else { return [write] }
+            return variables.map { variable in
+                var named = write
+                named.valueName = variable.spelling
+                named.valueUSR = variable.usr
+                return named
             }
-            return MemberWrite(member: field.spelling, structName: structName, op: op, valueName: valueName,
-                               valueUSR: valueUSR, location: extractor.location(location))
         }
 
         /// The assignment operator after `target` (`=`, `|=`, …); nil when
@@ -290,9 +295,15 @@ struct FactExtractor: Sendable {
             }
             switch value.kind {
             case .unaryOperator:
+                // `-EFAULT`, or a macro that stands for a negative constant.
                 let tokens = value.tokenSpellings
                 if tokens.count == 2, tokens[0] == "-", Self.isErrnoName(tokens[1]) {
-                    return [ValueFact(kind: .errno, name: tokens[1], location: location)]
+                    return [ValueFact(kind: .errno, name: "-" + tokens[1], location: location)]
+                }
+                if let number = value.integerValue, number < 0 {
+                    let written = tokens.isEmpty ? (value.identifierAtLocation ?? "") : tokens.joined()
+                    return [ValueFact(kind: .errno, name: written.isEmpty ? "\(number)" : "\(written) (\(number))",
+                                      location: location)]
                 }
             case .integerLiteral:
                 if value.tokenSpellings == ["0"] { return [ValueFact(kind: .zero, location: location)] }
@@ -331,14 +342,18 @@ struct FactExtractor: Sendable {
             return current
         }
 
-        /// The variable an expression names: `x`, `&x`, `(x)`.
-        func variableReferenced(by expression: Cursor) -> Cursor? {
+        /// The variables an expression names: `x`, `&x`, `(x)`, `c ? &x : &y`.
+        func variablesReferenced(by expression: Cursor) -> [Cursor] {
             var value = stripped(expression)
+            if value.kind == .conditionalOperator {
+                let parts = value.children
+                return parts.count == 3 ? variablesReferenced(by: parts[1]) + variablesReferenced(by: parts[2]) : []
+            }
             if value.kind == .unaryOperator, let operand = value.children.first { value = stripped(operand) }
             guard value.kind == .declRefExpr, let variable = value.referenced, variable.kind == .varDecl else {
-                return nil
+                return []
             }
-            return variable
+            return [variable]
         }
 
         mutating func call(_ cursor: Cursor) -> CallFact? {
@@ -370,8 +385,11 @@ struct FactExtractor: Sendable {
 
         /// `{ .fault = f, ... }` of a callback struct, designated or positional.
         mutating func initializer(_ cursor: Cursor, holder: String) {
-            guard let structName = cursor.type.recordName,
-                  extractor.faultContext.callbackStructs.contains(structName) else { return }
+            guard let structName = cursor.type.recordName else { return }
+            if fields(of: cursor.type, structName).contains("vm_ops") {
+                tableStore(cursor, structName: structName)
+            }
+            guard extractor.faultContext.callbackStructs.contains(structName) else { return }
             var position = 0
             for element in cursor.children {
                 var field: String?
@@ -394,6 +412,21 @@ struct FactExtractor: Sendable {
                 for target in functionsReferenced(by: value) {
                     bind(structName: structName, field: field, function: target, holder: holder,
                          kind: .initializer, at: element)
+                }
+            }
+        }
+
+        /// `.vm_ops = &foo_vm_ops` in the initializer of a table that has a
+        /// `vm_ops` field (designated only: the kernel writes them so).
+        mutating func tableStore(_ cursor: Cursor, structName: String) {
+            for element in cursor.children where element.kind == .unexposedExpr {
+                let parts = element.children
+                guard let designator = parts.first, designator.kind == .memberRef, designator.spelling == "vm_ops",
+                      parts.count >= 2, let value = parts.last, let location = element.location else { continue }
+                for variable in variablesReferenced(by: value) {
+                    tableStores.append(MemberWrite(member: "vm_ops", structName: structName, op: "init",
+                                                   valueName: variable.spelling, valueUSR: variable.usr,
+                                                   location: extractor.location(location)))
                 }
             }
         }

@@ -42,6 +42,38 @@ final class FixtureTests: XCTestCase {
     func testCheckTreeOwnFindings() { check("check-tree") }
     func testFaultMmapLock() { check("rule-fault-mmap-lock") }
     func testFaultVmFlags() { check("rule-fault-vm-flags") }
+    func testFaultErrno() { check("rule-fault-errno") }
+    func testInsertNeedsFlags() { check("rule-insert-needs-flags") }
+
+    /// An installing mmap handler that sets nothing gives moderate
+    /// confidence; no installing handler in the scan gives low, and says why.
+    func testInsertNeedsFlagsConfidenceSaysWhy() {
+        let result = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-insert-needs-flags"),
+                                                          jobs: 2, kernelVersion: KernelVersion(6, 1)))
+        let found = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
+        XCTAssertEqual(found.map(\.function), ["fb_fault", "fb_page_fault", "fb_orphan_fault", "other_gem_fault"])
+        XCTAssertEqual(found.map(\.confidence), [.moderate, .moderate, .low, .moderate])
+        XCTAssertTrue(found[0].message.contains("fb_mmap(), which installs fb_vm_ops, never sets VM_PFNMAP or VM_MIXEDMAP"))
+        XCTAssertTrue(found[2].message.contains("no mmap handler of the scan installs fb_orphan_vm_ops"))
+        // 6.1 has no vm_flags_set(): the advice is the direct write.
+        XCTAssertTrue(found[0].suggestion.contains("vma->vm_flags |= VM_PFNMAP"), found[0].suggestion)
+        let newer = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-insert-needs-flags"),
+                                                         jobs: 2, kernelVersion: KernelVersion(6, 12)))
+        let advice = newer.findings.first { $0.ruleID == "mm-insert-needs-flags" }?.suggestion ?? ""
+        XCTAssertTrue(advice.contains("vm_flags_set(vma, VM_PFNMAP)"), advice)
+    }
+
+    /// Helper errnos are traced to where they are written; written ones are high confidence.
+    func testFaultErrnoNamesTheSource() {
+        let result = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-fault-errno"), jobs: 2))
+        let found = result.findings.filter { $0.ruleID == "mm-fault-errno" }
+        let store = found.first { $0.function == "fs_page_mkwrite" && $0.confidence == .moderate }
+        XCTAssertEqual(store?.message.contains("which can be -ENOSPC (fs_check_quota(), fs_space.c:8)"), true,
+                       store?.message ?? "no finding")
+        XCTAssertTrue(found.contains { $0.callee == "FS_BAD_PAGE (-133)" && $0.confidence == .high })
+        XCTAssertTrue(found.allSatisfy { $0.suggestion.contains("vmf_error(err)") })
+    }
+
     func testVmFlagsDirectOnV612() { check("rule-vm-flags-direct", version: KernelVersion(6, 12)) }
 
     /// Before v6.3 a direct write is the only way; with no version known the rule stays silent.
@@ -66,7 +98,8 @@ final class FixtureTests: XCTestCase {
                             "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
                             "bare-includes", "check-tree", "rule-fault-mmap-lock",
                             "rule-fault-vm-flags",
-                            "rule-vm-flags-direct"]
+                            "rule-vm-flags-direct",
+                            "rule-fault-errno", "rule-insert-needs-flags"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

@@ -72,6 +72,13 @@ enum { false = 0, true = 1 };
 #define PFN_PHYS(x) ((phys_addr_t)(x) << PAGE_SHIFT)
 #define PHYS_PFN(x) ((unsigned long)((x) >> PAGE_SHIFT))
 
+long PTR_ERR(const void *ptr);
+bool IS_ERR(const void *ptr);
+void *ERR_PTR(long error);
+#define ENOSPC 28
+#define ERESTARTSYS 512
+#define EHWPOISON 133
+
 int printk(const char *fmt, ...);
 #define pr_err(fmt, ...) printk(fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...) printk(fmt, ##__VA_ARGS__)

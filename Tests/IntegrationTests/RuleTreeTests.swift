@@ -104,4 +104,66 @@ extension KernelTreeTests {
         XCTAssertEqual(found.map(\.function), ["uio_mmap_logical"])
         XCTAssertTrue(found.first?.message.contains("does not build on this tree") ?? false)
     }
+
+    /// nouveau's device-memory migrate_to_ram handler stores the int of
+    /// nouveau_dmem_copy_one() (-EIO on failure) into its vm_fault_t ret:
+    /// the mix-up sparse reports, on both trees.
+    func testNouveauDmemStoresAnIntErrorInItsVmFaultT() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let path = "drivers/gpu/drm/nouveau/nouveau_dmem.c"
+            let found = findings("mm-fault-errno", [path], in: root, clean: false)
+            let file = root + "/" + path
+            XCTAssertEqual(found.map(\.function), ["nouveau_dmem_migrate_to_ram"], version)
+            XCTAssertEqual(found.first?.location.line,
+                           try line(of: "ret = nouveau_dmem_copy_one(", after: "nouveau_dmem_migrate_to_ram(struct vm_fault", in: file))
+            XCTAssertEqual(found.first?.confidence, .moderate)
+            let errnoLine = try line(of: "return -EIO;", after: "static int nouveau_dmem_copy_one(", in: file)
+            XCTAssertTrue(found.first?.message.contains("which can be -EIO (nouveau_dmem_copy_one(), nouveau_dmem.c:\(errnoLine))") ?? false,
+                          found.first?.message ?? "")
+            XCTAssertTrue(found.first?.suggestion.contains("vmf_error(err)") ?? false)
+        }
+    }
+
+    /// sgi-gru remaps in its fault handler (mm-remap-in-fault), and with
+    /// mm/memory.c in the scan the flags that remap sets are a fault-path
+    /// vm_flags change: a direct write on 6.1, vm_flags_set() on 6.12.
+    func testGruFaultChangesVmFlagsThroughRemap() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let found = findings("mm-fault-vm-flags", ["drivers/misc/sgi-gru/grumain.c", "mm/memory.c"],
+                                 in: root, clean: false)
+            XCTAssertEqual(found.map(\.function), ["remap_pfn_range_internal"], version)
+            let finding = try XCTUnwrap(found.first)
+            XCTAssertEqual(finding.chain.prefix(3), ["vm_fault_t handler signature", "gru_fault", "remap_pfn_range"])
+            XCTAssertEqual(finding.location.file, root + "/mm/memory.c")
+            if version == "6.1" {
+                XCTAssertEqual(finding.callee, "vm_flags |=")
+                XCTAssertTrue(finding.message.contains("from v6.3 on a change needs the mmap write lock"), finding.message)
+                XCTAssertTrue(finding.suggestion.contains("vma->vm_flags |="), finding.suggestion)
+            } else {
+                XCTAssertEqual(finding.callee, "vm_flags_set")
+                XCTAssertTrue(finding.message.contains("asserts the mmap write lock"), finding.message)
+                XCTAssertTrue(finding.suggestion.contains("vm_flags_set(vma, …)"), finding.suggestion)
+            }
+        }
+    }
+
+    /// sgx's enclave fault inserts pfns; its mmap handler, in driver.c, sets
+    /// VM_PFNMAP. Without driver.c in the scan the rule says it cannot see the
+    /// flags (low confidence); with it, nothing. tegra's GEM fault inserts
+    /// pages into VMAs its mmap marks VM_MIXEDMAP.
+    func testInsertFlagsFoundAcrossFiles() throws {
+        for version in ["6.1", "6.12"] {
+            let root = try tree(version)
+            let alone = findings("mm-insert-needs-flags", ["arch/x86/kernel/cpu/sgx/encl.c"], in: root)
+            XCTAssertEqual(alone.map(\.function), ["sgx_encl_eaug_page", "sgx_vma_fault"], version)
+            XCTAssertEqual(Set(alone.map(\.confidence)), [.low], version)
+            XCTAssertTrue(alone.first?.message.contains("no mmap handler of the scan installs sgx_vm_ops") ?? false)
+            let together = findings("mm-insert-needs-flags",
+                                    ["arch/x86/kernel/cpu/sgx/encl.c", "arch/x86/kernel/cpu/sgx/driver.c"], in: root)
+            XCTAssertEqual(together.map(\.function), [], version)
+            XCTAssertEqual(findings("mm-insert-needs-flags", ["drivers/gpu/drm/tegra/gem.c"], in: root).count, 0, version)
+        }
+    }
 }

@@ -9,8 +9,9 @@ struct Rules: ParsableCommand {
 
     func run() throws {
         let engine = try loadEngine()
+        let width = engine.rules.map(\.description.id.count).max() ?? 20
         for rule in engine.rules.map(\.description) {
-            print("\(rule.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)")
+            print("\(rule.id.padding(toLength: width, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)")
         }
     }
 }
@@ -30,7 +31,7 @@ struct Explain: ParsableCommand {
         }
         let d = rule.description
         var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
-        if let knowledge = engine.knowledge.rules[d.id] {
+        if let knowledge = engine.knowledge.rules[d.id], !knowledge.apis.isEmpty {
             out += "\nAPIs (rules/\(d.id).yaml):\n"
             for api in knowledge.apis {
                 var gate = ""

@@ -16,7 +16,8 @@ public struct Cursor {
         case translationUnit, functionDecl, varDecl, parmDecl, fieldDecl, structDecl, typedefDecl
         case callExpr, initListExpr, binaryOperator, compoundAssignOperator, memberRefExpr
         case memberRef, declRefExpr, unexposedExpr, unaryOperator, returnStmt, compoundStmt
-        case parenExpr, cStyleCastExpr, conditionalOperator, macroExpansion, other
+        case parenExpr, cStyleCastExpr, conditionalOperator, macroExpansion, integerLiteral
+        case enumConstantDecl, other
     }
 
     public var kind: Kind {
@@ -43,11 +44,15 @@ public struct Cursor {
         case CXCursor_CStyleCastExpr: return .cStyleCastExpr
         case CXCursor_ConditionalOperator: return .conditionalOperator
         case CXCursor_MacroExpansion: return .macroExpansion
+        case CXCursor_IntegerLiteral: return .integerLiteral
+        case CXCursor_EnumConstantDecl: return .enumConstantDecl
         default: return .other
         }
     }
 
     public var isNull: Bool { clang_Cursor_isNull(raw) != 0 }
+    /// True for every kind of expression (also those `kind` calls `.other`).
+    public var isExpression: Bool { clang_isExpression(clang_getCursorKind(raw)) != 0 }
     public var spelling: String { ClangString.take(clang_getCursorSpelling(raw)) }
     /// Unified Symbol Resolution: the same entity has the same USR in every
     /// translation unit (static entities include their file's name).
@@ -127,6 +132,49 @@ public struct Cursor {
         guard let end = unit.resolve(lhsEnd, expansion: false) else { return nil }
         return unit.tokens(in: clang_getCursorExtent(raw))
             .first { $0.kind == .punctuation && $0.offset >= end.offset }?.spelling
+    }
+
+    /// The value of a constant integer expression, when clang can evaluate it.
+    public var integerValue: Int64? {
+        guard let result = clang_Cursor_Evaluate(raw) else { return nil }
+        defer { clang_EvalResult_dispose(result) }
+        guard clang_EvalResult_getKind(result) == CXEval_Int else { return nil }
+        return clang_EvalResult_getAsLongLong(result)
+    }
+
+    /// The spellings of the tokens of the cursor's extent, as written.
+    public var tokenSpellings: [String] {
+        unit.spellings(in: clang_getCursorExtent(raw), identifiersOnly: false)
+    }
+
+    /// The identifiers of the cursor's extent, as written (macro names, not
+    /// what they expand to).
+    public var identifierSpellings: [String] {
+        unit.spellings(in: clang_getCursorExtent(raw), identifiersOnly: true)
+    }
+
+    /// The punctuation written after the identifier at the cursor's spelling
+    /// location: for the member of `vma->vm_flags |= x`, `|=`. Works inside
+    /// macro bodies, where the tokens of the use do not show the operator.
+    public var punctuationAfterIdentifier: String? {
+        var file: CXFile?
+        var offset: UInt32 = 0
+        clang_getSpellingLocation(clang_getCursorLocation(raw), &file, nil, nil, &offset)
+        guard let file else { return nil }
+        var size = 0
+        guard let contents = clang_getFileContents(unit.raw, file, &size) else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: contents, count: size)
+        var index = Int(offset)
+        func isIdentifier(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x5f
+        }
+        while index < size, isIdentifier(bytes[index]) { index += 1 }
+        while index < size, [0x20, 0x09, 0x0a, 0x0d, 0x5c].contains(bytes[index]) { index += 1 }
+        let start = index
+        let operators = Set("=|&^<>+-*/%!".utf8)
+        while index < size, index - start < 3, operators.contains(bytes[index]) { index += 1 }
+        guard index > start else { return nil }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
     /// The identifier written at the cursor's file location: for a call that

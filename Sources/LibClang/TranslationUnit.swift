@@ -78,6 +78,22 @@ public final class TranslationUnit {
         return SourceLocation(path: path, line: Int(line), column: Int(column), offset: Int(offset))
     }
 
+    /// The spellings of the tokens in `extent`, without their locations
+    /// (cheaper than `tokens(in:)`).
+    func spellings(in extent: CXSourceRange, identifiersOnly: Bool) -> [String] {
+        var tokens: UnsafeMutablePointer<CXToken>?
+        var count: UInt32 = 0
+        clang_tokenize(raw, extent, &tokens, &count)
+        guard let tokens else { return [] }
+        defer { clang_disposeTokens(raw, tokens, count) }
+        var result: [String] = []
+        for i in 0..<Int(count) {
+            if identifiersOnly, clang_getTokenKind(tokens[i]) != CXToken_Identifier { continue }
+            result.append(ClangString.take(clang_getTokenSpelling(raw, tokens[i])))
+        }
+        return result
+    }
+
     /// The spellings of the tokens in `extent`.
     func tokens(in extent: CXSourceRange) -> [Token] {
         var tokens: UnsafeMutablePointer<CXToken>?

@@ -13,14 +13,19 @@ public struct UnitFacts: Codable, Sendable, Equatable {
     public var bindings: [CallbackBinding]
     /// Parse errors (parsing kept going past them).
     public var errors: [ParseError]
+    /// Ops tables stored into a `vm_ops` field of another table's initializer
+    /// (`.vm_ops = &foo_gem_vm_ops` in a `drm_gem_object_funcs`): the op is
+    /// `init`, `structName` the initialized struct, `valueName` the ops.
+    public var tableStores: [MemberWrite]
 
     public init(file: String, flagMode: FlagMode, functions: [FunctionFact] = [],
-                bindings: [CallbackBinding] = [], errors: [ParseError] = []) {
+                bindings: [CallbackBinding] = [], errors: [ParseError] = [], tableStores: [MemberWrite] = []) {
         self.file = file
         self.flagMode = flagMode
         self.functions = functions
         self.bindings = bindings
         self.errors = errors
+        self.tableStores = tableStores
     }
 }
 
@@ -63,15 +68,109 @@ public struct FunctionFact: Codable, Sendable, Equatable {
     /// and takes a `struct vm_fault *`.
     public var faultSignature: FaultSignature?
     public var calls: [CallFact]
+    /// The return type: the fault typedef's name (`vm_fault_t`) when it is
+    /// that typedef, else the canonical spelling (`int`).
+    public var returnType: String
+    /// Writes to members of the mm structs (`vma->vm_flags |= …`, `vma->vm_ops = &ops`).
+    public var memberWrites: [MemberWrite]
+    /// What each `return` gives back, for functions returning `vm_fault_t` or `int`.
+    public var returns: [ValueFact]
+    /// Stores into local variables of type `vm_fault_t` or `int` (assignments
+    /// and initializers), for functions returning `vm_fault_t` or `int`.
+    public var localWrites: [LocalWrite]
+    /// The `VM_*` (not `VM_FAULT_*`) and `PFN_*` flag names written in the
+    /// body, sorted, for main-file functions.
+    public var flagNames: [String]
 
     public init(usr: String, name: String, location: Location, isStatic: Bool = false,
-                faultSignature: FaultSignature? = nil, calls: [CallFact] = []) {
+                faultSignature: FaultSignature? = nil, calls: [CallFact] = [], returnType: String = "",
+                memberWrites: [MemberWrite] = [], returns: [ValueFact] = [], localWrites: [LocalWrite] = [],
+                flagNames: [String] = []) {
         self.usr = usr
         self.name = name
         self.location = location
         self.isStatic = isStatic
         self.faultSignature = faultSignature
         self.calls = calls
+        self.returnType = returnType
+        self.memberWrites = memberWrites
+        self.returns = returns
+        self.localWrites = localWrites
+        self.flagNames = flagNames
+    }
+}
+
+/// A write to a struct member: `vma->vm_flags |= VM_IO`, `vma->vm_ops = &foo_vm_ops`.
+public struct MemberWrite: Codable, Sendable, Equatable {
+    /// `vm_flags`.
+    public var member: String
+    /// The struct that has the member, `vm_area_struct`.
+    public var structName: String
+    /// The operator as written: `=`, `|=`, `&=`, …
+    public var op: String
+    /// The variable the stored value names, when it is `&x` or `x`
+    /// (`foo_vm_ops` for `vma->vm_ops = &foo_vm_ops`).
+    public var valueName: String?
+    public var valueUSR: String?
+    public var location: Location
+
+    public init(member: String, structName: String, op: String, valueName: String? = nil,
+                valueUSR: String? = nil, location: Location) {
+        self.member = member
+        self.structName = structName
+        self.op = op
+        self.valueName = valueName
+        self.valueUSR = valueUSR
+        self.location = location
+    }
+}
+
+/// What an expression stored or returned is, as far as the fault-return
+/// rules care: a negative errno, a `VM_FAULT_*` code, a call's result, a
+/// variable, zero, or something else.
+public struct ValueFact: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// `-EINVAL` (name: `EINVAL`).
+        case errno
+        /// Only `VM_FAULT_*` names (`VM_FAULT_NOPAGE | VM_FAULT_LOCKED`).
+        case faultCode = "fault-code"
+        /// A call's result (name, usr: the callee; type: its return type).
+        case call
+        /// A variable (name, usr; type: its type).
+        case variable
+        /// The literal 0.
+        case zero
+        case other
+    }
+    public var kind: Kind
+    public var name: String?
+    public var usr: String?
+    /// The fault typedef's name or the canonical spelling, as `FunctionFact.returnType`.
+    public var type: String?
+    public var location: Location
+
+    public init(kind: Kind, name: String? = nil, usr: String? = nil, type: String? = nil, location: Location) {
+        self.kind = kind
+        self.name = name
+        self.usr = usr
+        self.type = type
+        self.location = location
+    }
+}
+
+/// `ret = value;` or `vm_fault_t ret = value;` for a local variable.
+public struct LocalWrite: Codable, Sendable, Equatable {
+    public var variable: String
+    public var variableUSR: String
+    /// The variable's type, spelled as `FunctionFact.returnType`.
+    public var variableType: String
+    public var value: ValueFact
+
+    public init(variable: String, variableUSR: String, variableType: String, value: ValueFact) {
+        self.variable = variable
+        self.variableUSR = variableUSR
+        self.variableType = variableType
+        self.value = value
     }
 }
 
@@ -92,12 +191,17 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var location: Location
     /// The macro used at `location` when the call comes from its expansion.
     public var macro: String?
+    /// The member whose address is the first argument: `mmap_lock` for
+    /// `down_read(&mm->mmap_lock)`.
+    public var addressedMember: String?
 
-    public init(callee: String, calleeUSR: String?, location: Location, macro: String? = nil) {
+    public init(callee: String, calleeUSR: String?, location: Location, macro: String? = nil,
+                addressedMember: String? = nil) {
         self.callee = callee
         self.calleeUSR = calleeUSR
         self.location = location
         self.macro = macro
+        self.addressedMember = addressedMember
     }
 }
 

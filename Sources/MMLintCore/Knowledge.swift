@@ -11,6 +11,9 @@ public struct KnowledgeBase: Sendable {
     public var rules: [String: RuleKnowledge]
     /// SHA-free fingerprint of the YAML text (for caches): changes when any rule file changes.
     public var fingerprint: String
+    /// Each rule file's text by rule id, for the data only one rule reads
+    /// (see `ruleData(_:as:)`).
+    var texts: [String: String] = [:]
 
     public init(directory: String) throws(KnowledgeError) {
         self.directory = directory
@@ -20,6 +23,7 @@ public struct KnowledgeBase: Sendable {
         }
         var faultContext: FaultContextKnowledge?
         var rules: [String: RuleKnowledge] = [:]
+        var texts: [String: String] = [:]
         var hasher = FNV1a()
         let decoder = YAMLDecoder()
         for name in names.sorted() where name.hasSuffix(".yaml") {
@@ -36,6 +40,7 @@ public struct KnowledgeBase: Sendable {
                     let rule = try decoder.decode(RuleKnowledge.self, from: text)
                     guard name == rule.id + ".yaml" else { throw KnowledgeError.misnamed(path, rule.id) }
                     rules[rule.id] = rule
+                    texts[rule.id] = text
                 }
             } catch let error as KnowledgeError {
                 throw error
@@ -47,12 +52,24 @@ public struct KnowledgeBase: Sendable {
         self.faultContext = faultContext
         self.rules = rules
         self.fingerprint = hasher.hex
+        self.texts = texts
     }
 
     /// The rule's knowledge, or an error naming the file that should hold it.
     public func rule(_ id: String) throws(KnowledgeError) -> RuleKnowledge {
         guard let rule = rules[id] else { throw .missingFile(directory + "/" + id + ".yaml") }
         return rule
+    }
+
+    /// A rule's own data from its file, beyond what `RuleKnowledge` holds
+    /// (e.g. which flag each insert API needs), decoded as `T`.
+    public func ruleData<T: Decodable>(_ id: String, as type: T.Type) throws(KnowledgeError) -> T {
+        guard let text = texts[id] else { throw .missingFile(directory + "/" + id + ".yaml") }
+        do {
+            return try YAMLDecoder().decode(T.self, from: text)
+        } catch {
+            throw .invalid(directory + "/" + id + ".yaml", String(describing: error))
+        }
     }
 
     /// Finds `rules/`: `$MMLINT_RULES`, then `share/mmlint/rules` next to the
@@ -179,13 +196,21 @@ public struct RuleKnowledge: Codable, Sendable {
         /// The sources naming a relevant root's ops variable (`&foo_vm_ops`),
         /// where the mmap handler installs it, are needed too.
         public var holders: Bool?
+        /// The functions a root calls, and those they call, to this depth,
+        /// when declared to return one of `rootCalleeTypes`: the rule reads
+        /// their bodies (an int helper whose errno a handler returns).
+        public var rootCallees: Int?
+        public var rootCalleeTypes: [String]?
         public init(names: [String]? = nil, members: [String]? = nil, memberWrites: [String]? = nil,
-                    roots: Bool? = nil, holders: Bool? = nil) {
+                    roots: Bool? = nil, holders: Bool? = nil, rootCallees: Int? = nil,
+                    rootCalleeTypes: [String]? = nil) {
             self.names = names
             self.members = members
             self.memberWrites = memberWrites
             self.roots = roots
             self.holders = holders
+            self.rootCallees = rootCallees
+            self.rootCalleeTypes = rootCalleeTypes
         }
     }
     public var id: String

@@ -8,8 +8,12 @@ public struct Program: Sendable {
     public let functions: [String: FunctionFact]
     public let bindings: [CallbackBinding]
     public let units: [UnitFacts]
+    /// Every unit's `tableStores`, in file order.
+    public var tableStores: [MemberWrite] { units.flatMap(\.tableStores) }
     /// The kernel version of the tree, when known.
     public let kernelVersion: KernelVersion?
+    /// The fault handlers' return type, `vm_fault_t`, as facts spell it.
+    public let faultTypeName: String
     /// Every root of fault context and how it was found.
     public let roots: [Root]
     /// For each function reachable from a root: the shortest chain to it.
@@ -51,6 +55,7 @@ public struct Program: Sendable {
         self.bindings = bindings
         self.units = ordered
         self.kernelVersion = kernelVersion
+        self.faultTypeName = faultContext.signature.returns
 
         // Roots: callback bindings first (they name the ops table), then
         // functions that only have the handler shape.

@@ -21,14 +21,18 @@ public struct RuleDescription: Sendable {
     public var triggering: [String]
     /// C that the rule leaves alone.
     public var nonTriggering: [String]
+    /// The kernel version the examples are analysed at, for a rule whose
+    /// judgement depends on it; nil: no version known.
+    public var examplesKernelVersion: KernelVersion?
 
     public init(id: String, summary: String, rationale: String, confidence: Confidence,
-                triggering: [String], nonTriggering: [String]) {
+                triggering: [String], nonTriggering: [String], examplesKernelVersion: KernelVersion? = nil) {
         self.id = id
         self.summary = summary
         self.rationale = rationale
         self.confidence = confidence
         self.triggering = triggering
         self.nonTriggering = nonTriggering
+        self.examplesKernelVersion = examplesKernelVersion
     }
 }

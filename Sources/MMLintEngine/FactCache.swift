@@ -24,7 +24,10 @@ public final class FactCache: @unchecked Sendable {
 
     public init(directory: String, rulesFingerprint: String) {
         self.directory = directory
-        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v1"
+        // facts-v2 added member writes, returns, local writes, flag names and
+        // addressed members: a v1 entry lacks them, and reading that as
+        // "none" would hide findings, so v1 entries are never looked at.
+        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v2"
     }
 
     struct Entry: Codable {

@@ -49,6 +49,8 @@ extension Engine {
         prefilter.anywhereMemberWrites = members(.anywhere, writes: true)
         prefilter.rootsAreEvidence = ruleData.contains { $0.evidence?.roots == true }
         prefilter.holdersNeeded = ruleData.contains { $0.evidence?.holders == true }
+        prefilter.rootCalleeDepth = ruleData.compactMap { $0.evidence?.rootCallees }.max() ?? 0
+        prefilter.rootCalleeTypes = Set(ruleData.flatMap { $0.evidence?.rootCalleeTypes ?? [] })
         return prefilter
     }
 

@@ -141,6 +141,11 @@ public struct Prefilter: Sendable {
     /// The mmap handlers that install an ops table are needed: every write
     /// of `->vm_ops` counts as a finding's place, anywhere.
     public var holdersNeeded = false
+    /// Functions a root calls, to this depth, declared to return one of
+    /// `rootCalleeTypes` (`int`, `long`), and those they call: their bodies
+    /// count (0: none).
+    public var rootCalleeDepth = 0
+    public var rootCalleeTypes: Set<String> = []
 
     /// What a fault path must reach: the fault APIs and the pseudo-names of
     /// the fault members (see `Vocabulary.mention`).
@@ -157,7 +162,8 @@ public struct Prefilter: Sendable {
         [faultNames.sorted().joined(separator: ","), anywhereNames.sorted().joined(separator: ","),
          scanVocabulary.callbackFields.joined(separator: ","), scanVocabulary.callbackStructs.joined(separator: ","),
          scanVocabulary.members.joined(separator: ","), scanVocabulary.memberWrites.joined(separator: ","),
-         faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : ""].joined(separator: "|")
+         faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : "",
+         "callees \(rootCalleeDepth) " + rootCalleeTypes.sorted().joined(separator: ",")].joined(separator: "|")
     }
 
     /// The vocabulary the scanner reads with: the callback words and the watched members.
@@ -214,7 +220,9 @@ public struct Prefilter: Sendable {
     }
 
     /// The watched names: the APIs and the typedef.
-    private var watched: [String] { faultNames.sorted() + anywhereNames.sorted() + [faultTypedef] }
+    private var watched: [String] {
+        faultNames.sorted() + anywhereNames.sorted() + [faultTypedef] + rootCalleeTypes.sorted()
+    }
 
     /// `included` as written in `file`'s `#include "…"`, made absolute.
     static func resolve(_ included: String, from file: String) -> String {

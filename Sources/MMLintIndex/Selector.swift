@@ -13,6 +13,9 @@ struct Selector {
     let anywhereNames: String
     /// Every root is relevant (`Prefilter.rootsAreEvidence`).
     let rootsAreEvidence: Bool
+    /// `Prefilter.rootCalleeDepth` and the ids of `rootCalleeTypes`.
+    let rootCalleeDepth: Int
+    let rootCalleeTypes: Set<UInt32>
     let typedef: UInt32
     /// Sources that could not be read: the prefilter cannot judge them.
     let unreadable: [Int32]
@@ -79,6 +82,8 @@ struct Selector {
         anywhereAPIs = Set(prefilter.anywhereNames.map(id))
         anywhereNames = prefilter.anywhereNames.sorted().joined(separator: ", ")
         rootsAreEvidence = prefilter.rootsAreEvidence
+        rootCalleeDepth = prefilter.rootCalleeDepth
+        rootCalleeTypes = Set(prefilter.rootCalleeTypes.map(id))
         typedef = id(prefilter.faultTypedef)
         interner = names
         self.unreadable = unreadable
@@ -586,6 +591,7 @@ struct Selector {
         if rootsAreEvidence {
             for root in roots { relevant.insert(Int(root)) }
         }
+        for callee in rootCallees(of: roots.filter { reached[Int($0)] }, graph: graph) { relevant.insert(Int(callee)) }
 
         for file in unreadable { select(file, "cannot be read") }
         for (index, definition) in definitions.enumerated()
@@ -612,6 +618,46 @@ struct Selector {
             counts: Selection.Counts(
                 filesRead: 0, bytesRead: 0, functions: definitions.count { !$0.isMacro }, selected: files.count,
                 unreadable: unreadable.count))
+    }
+
+    /// The definitions `roots` call, to `rootCalleeDepth` levels, that are
+    /// declared to return one of `rootCalleeTypes` (a macro on the way is
+    /// looked through, at the same level). Only those lead further.
+    func rootCallees(of roots: [UInt32], graph: NameGraph) -> [UInt32] {
+        guard rootCalleeDepth > 0, !rootCalleeTypes.isEmpty else { return [] }
+        var seen = NodeSet(count: nodeCount)
+        var frontier = roots.filter { Int($0) < definitions.count }
+        for root in frontier { seen.insert(Int(root)) }
+        var found: [UInt32] = []
+        for _ in 0..<rootCalleeDepth {
+            var next: [UInt32] = []
+            var pending: [UInt32] = []
+            for definition in frontier {
+                var targets: [UInt32] = []
+                for name in list(Int(definition), definitions[Int(definition)].calls) {
+                    resolveCall(name, from: definitions[Int(definition)].file, into: &targets)
+                }
+                pending += targets
+            }
+            // Layers lead to definitions; macros expand to their calls.
+            while let node = pending.popLast() {
+                guard seen.insert(Int(node)) else { continue }
+                if Int(node) >= definitions.count {
+                    pending += graph.targets(of: node)
+                } else if definitions[Int(node)].isMacro {
+                    var targets: [UInt32] = []
+                    for name in list(Int(node), definitions[Int(node)].calls) {
+                        resolveCall(name, from: definitions[Int(node)].file, into: &targets)
+                    }
+                    pending += targets
+                } else if list(Int(node), definitions[Int(node)].prefix).contains(where: rootCalleeTypes.contains) {
+                    found.append(node)
+                    next.append(node)
+                }
+            }
+            frontier = next
+        }
+        return found
     }
 
     /// Functions whose declaration before the name has the fault typedef (or

@@ -16,7 +16,7 @@ struct Rules: ParsableCommand {
         let origin = engine.plugins.reduce(into: [String: String]()) { all, plugin in
             for rule in plugin.rules { all[rule.description.id] = plugin.path }
         }
-        let width = max(20, engine.allRules.map(\.description.id.count).max() ?? 0)
+        let width = engine.allRules.map(\.description.id.count).max() ?? 20
         for rule in engine.allRules.map(\.description) {
             var notes: [String] = []
             if let plugin = origin[rule.id] { notes.append("plugin \((plugin as NSString).lastPathComponent)") }
@@ -45,7 +45,7 @@ struct Explain: ParsableCommand {
         }
         let d = rule.description
         var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
-        if let knowledge = engine.knowledge.rules[d.id] {
+        if let knowledge = engine.knowledge.rules[d.id], !knowledge.apis.isEmpty {
             let plugin = engine.plugins.first { $0.rules.contains { $0.description.id == d.id } }
             out += "\nAPIs (" + (plugin.map { "plugin \($0.path)" } ?? "rules/\(d.id).yaml") + "):\n"
             for api in knowledge.apis {
@@ -54,6 +54,9 @@ struct Explain: ParsableCommand {
                 if let until = api.until { gate += " until v\(until.major).\(until.minor)" }
                 out += "  \(api.name)()\(gate)\n"
             }
+        }
+        if let version = d.examplesKernelVersion {
+            out += "\nThe examples are judged as on a \(version.releaseName) tree.\n"
         }
         for (title, examples) in [("Flagged", d.triggering), ("Not flagged", d.nonTriggering)] {
             for (index, example) in examples.enumerated() {

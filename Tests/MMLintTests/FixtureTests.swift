@@ -7,11 +7,11 @@ import XCTest
 /// expectations must match the findings exactly, and bare mode must parse it
 /// without errors.
 final class FixtureTests: XCTestCase {
-    func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) {
+    func check(_ name: String, version: KernelVersion? = nil, file: StaticString = #filePath, line: UInt = #line) {
         let dir = Repo.fixtures + "/" + name
         let files = cFiles(in: dir)
         XCTAssertFalse(files.isEmpty, "no C files in \(dir)", file: file, line: line)
-        let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2))
+        let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: version))
         XCTAssertEqual(result.failures, [], file: file, line: line)
         for unit in result.units {
             XCTAssertEqual(unit.flagMode, .bare, file: file, line: line)
@@ -28,7 +28,7 @@ final class FixtureTests: XCTestCase {
         // selected files give exactly the findings of all of them.
         let selection = sharedEngine.select(files: files, headerRoots: [dir], threads: 2)
         let selected = selection.files.isEmpty ? []
-            : sharedEngine.analyze(AnalysisOptions(files: selection.files, jobs: 2)).findings
+            : sharedEngine.analyze(AnalysisOptions(files: selection.files, jobs: 2, kernelVersion: version)).findings
         XCTAssertEqual(selected.map(describe), result.findings.map(describe),
                        "\(name): prefilter kept \(selection.files), reasons \(selection.reasons)", file: file, line: line)
     }
@@ -54,12 +54,66 @@ final class FixtureTests: XCTestCase {
     func testFollowPfn() { check("follow-pfn") }
     func testBareModeIncludes() { check("bare-includes") }
     func testCheckTreeOwnFindings() { check("check-tree") }
+    func testFaultMmapLock() { check("rule-fault-mmap-lock") }
+    func testFaultVmFlags() { check("rule-fault-vm-flags") }
+    func testFaultErrno() { check("rule-fault-errno") }
+    func testInsertNeedsFlags() { check("rule-insert-needs-flags") }
+
+    /// An installing mmap handler that sets nothing gives moderate
+    /// confidence; no installing handler in the scan gives low, and says why.
+    func testInsertNeedsFlagsConfidenceSaysWhy() {
+        let result = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-insert-needs-flags"),
+                                                          jobs: 2, kernelVersion: KernelVersion(6, 1)))
+        let found = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
+        XCTAssertEqual(found.map(\.function), ["fb_fault", "fb_page_fault", "fb_orphan_fault", "other_gem_fault"])
+        XCTAssertEqual(found.map(\.confidence), [.moderate, .moderate, .low, .moderate])
+        XCTAssertTrue(found[0].message.contains("fb_mmap(), which installs fb_vm_ops, never sets VM_PFNMAP or VM_MIXEDMAP"))
+        XCTAssertTrue(found[2].message.contains("no mmap handler of the scan installs fb_orphan_vm_ops"))
+        // 6.1 has no vm_flags_set(): the advice is the direct write.
+        XCTAssertTrue(found[0].suggestion.contains("vma->vm_flags |= VM_PFNMAP"), found[0].suggestion)
+        let newer = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-insert-needs-flags"),
+                                                         jobs: 2, kernelVersion: KernelVersion(6, 12)))
+        let advice = newer.findings.first { $0.ruleID == "mm-insert-needs-flags" }?.suggestion ?? ""
+        XCTAssertTrue(advice.contains("vm_flags_set(vma, VM_PFNMAP)"), advice)
+    }
+
+    /// Helper errnos are traced to where they are written; written ones are high confidence.
+    func testFaultErrnoNamesTheSource() {
+        let result = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-fault-errno"), jobs: 2))
+        let found = result.findings.filter { $0.ruleID == "mm-fault-errno" }
+        let store = found.first { $0.function == "fs_page_mkwrite" && $0.confidence == .moderate }
+        XCTAssertEqual(store?.message.contains("which can be -ENOSPC (fs_check_quota(), fs_space.c:8)"), true,
+                       store?.message ?? "no finding")
+        XCTAssertTrue(found.contains { $0.callee == "FS_BAD_PAGE (-133)" && $0.confidence == .high })
+        XCTAssertTrue(found.allSatisfy { $0.suggestion.contains("vmf_error(err)") })
+    }
+
+    func testVmFlagsDirectOnV612() { check("rule-vm-flags-direct", version: KernelVersion(6, 12)) }
+
+    /// Before v6.3 a direct write is the only way; with no version known the rule stays silent.
+    func testVmFlagsDirectNeedsAKnownV63Tree() {
+        let files = cFiles(in: Repo.fixtures + "/rule-vm-flags-direct")
+        for version in [KernelVersion(6, 1), KernelVersion(6, 2, 16), nil] {
+            let result = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: version))
+            XCTAssertEqual(result.findings.filter { $0.ruleID == "mm-vm-flags-direct" }.map(\.location.line), [],
+                           "\(String(describing: version))")
+        }
+        let at63 = sharedEngine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: KernelVersion(6, 3)))
+        let suggestions = at63.findings.filter { $0.ruleID == "mm-vm-flags-direct" }.map(\.suggestion)
+        XCTAssertEqual(suggestions.count, 4)
+        XCTAssertTrue(suggestions[0].contains("vm_flags_set(vma, flags)"), suggestions[0])
+        XCTAssertTrue(suggestions[1].contains("vm_flags_clear(vma, flags)"), suggestions[1])
+        XCTAssertTrue(suggestions[3].contains("vm_flags_init(vma, flags)"), suggestions[3])
+    }
 
     /// Every fixture folder with C files has a test above.
     func testEveryFixtureFolderIsCovered() throws {
         let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
                             "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
-                            "bare-includes", "check-tree"]
+                            "bare-includes", "check-tree", "rule-fault-mmap-lock",
+                            "rule-fault-vm-flags",
+                            "rule-vm-flags-direct",
+                            "rule-fault-errno", "rule-insert-needs-flags"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

@@ -17,7 +17,8 @@ final class RuleExampleTests: XCTestCase {
     func testTriggeringExamples() throws {
         for rule in sharedEngine.rules {
             for (index, example) in rule.description.triggering.enumerated() {
-                let findings = try analyse(example, rule: rule.description.id, name: "trigger\(index)")
+                let findings = try analyse(example, rule: rule.description.id, name: "trigger\(index)",
+                                           version: rule.description.examplesKernelVersion)
                 let file = findings.path
                 var expected: [Expectation] = []
                 for (number, line) in example.components(separatedBy: "\n").enumerated()
@@ -35,18 +36,20 @@ final class RuleExampleTests: XCTestCase {
     func testNonTriggeringExamples() throws {
         for rule in sharedEngine.rules {
             for (index, example) in rule.description.nonTriggering.enumerated() {
-                let result = try analyse(example, rule: rule.description.id, name: "clean\(index)")
+                let result = try analyse(example, rule: rule.description.id, name: "clean\(index)",
+                                         version: rule.description.examplesKernelVersion)
                 XCTAssertEqual(result.findings.map(\.message), [],
                                "\(rule.description.id) non-triggering example \(index + 1)")
             }
         }
     }
 
-    private func analyse(_ source: String, rule: String, name: String) throws -> (path: String, findings: [Finding]) {
+    private func analyse(_ source: String, rule: String, name: String,
+                         version: KernelVersion?) throws -> (path: String, findings: [Finding]) {
         let dir = try temporaryDirectory(self)
         let path = dir + "/\(name).c"
         try source.write(toFile: path, atomically: true, encoding: .utf8)
-        let result = sharedEngine.analyze(AnalysisOptions(files: [path], jobs: 1))
+        let result = sharedEngine.analyze(AnalysisOptions(files: [path], jobs: 1, kernelVersion: version))
         XCTAssertEqual(result.units.first?.errors.map(\.message), [], "\(rule) example \(name) does not parse cleanly")
         return (path, result.findings.filter { $0.ruleID == rule })
     }

@@ -72,6 +72,13 @@ enum { false = 0, true = 1 };
 #define PFN_PHYS(x) ((phys_addr_t)(x) << PAGE_SHIFT)
 #define PHYS_PFN(x) ((unsigned long)((x) >> PAGE_SHIFT))
 
+long PTR_ERR(const void *ptr);
+bool IS_ERR(const void *ptr);
+void *ERR_PTR(long error);
+#define ENOSPC 28
+#define ERESTARTSYS 512
+#define EHWPOISON 133
+
 int printk(const char *fmt, ...);
 #define pr_err(fmt, ...) printk(fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...) printk(fmt, ##__VA_ARGS__)
@@ -102,6 +109,9 @@ int down_read_trylock(struct rw_semaphore *sem);
 void up_read(struct rw_semaphore *sem);
 void down_write(struct rw_semaphore *sem);
 void up_write(struct rw_semaphore *sem);
+int down_read_killable(struct rw_semaphore *sem);
+int down_write_killable(struct rw_semaphore *sem);
+void downgrade_write(struct rw_semaphore *sem);
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 
@@ -209,6 +219,26 @@ struct vm_fault {
 	spinlock_t *ptl;
 };
 
+#define FAULT_FLAG_WRITE 0x01
+#define FAULT_FLAG_ALLOW_RETRY 0x04
+#define FAULT_FLAG_RETRY_NOWAIT 0x08
+#define FAULT_FLAG_TRIED 0x20
+#define FAULT_FLAG_VMA_LOCK 0x1000
+static inline bool fault_flag_allow_retry_first(unsigned int flags)
+{
+	return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);
+}
+void vma_end_read(struct vm_area_struct *vma);
+void mmap_read_unlock(struct mm_struct *mm);
+/* v6.5+: gives up whichever lock the fault holds (the per-VMA lock or mmap_lock). */
+static inline void release_fault_lock(struct vm_fault *vmf)
+{
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK)
+		vma_end_read(vmf->vma);
+	else
+		mmap_read_unlock(vmf->vma->vm_mm);
+}
+
 struct vm_special_mapping {
 	const char *name;
 	struct page **pages;
@@ -273,6 +303,9 @@ void mmap_read_unlock(struct mm_struct *mm);
 void mmap_write_lock(struct mm_struct *mm);
 void mmap_write_unlock(struct mm_struct *mm);
 void mmap_write_downgrade(struct mm_struct *mm);
+int mmap_read_lock_killable(struct mm_struct *mm);
+int mmap_write_lock_killable(struct mm_struct *mm);
+void mmap_read_unlock_non_owner(struct mm_struct *mm);
 void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags);
 void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags);
 void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set, vm_flags_t clear);

@@ -1,0 +1,176 @@
+import MMLintCore
+
+/// `mm-insert-needs-flags`: a fault handler uses `vmf_insert_pfn*()`,
+/// `vmf_insert_mixed*()` or `vmf_insert_page()`, but the mmap handler that
+/// installs its `vm_ops` never sets the `VM_PFNMAP`/`VM_MIXEDMAP` the insert
+/// needs.
+public struct InsertNeedsFlags: Rule {
+    public static let id = "mm-insert-needs-flags"
+    let knowledge: RuleKnowledge
+    let data: Data
+
+    struct Data: Decodable {
+        struct Exempt: Decodable {
+            var apis: [String]
+            var names: [String]
+        }
+        var needs: [String: [String]]
+        var pfnExempt: Exempt
+        var setters: [String: [String]]
+    }
+
+    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
+        self.knowledge = try knowledge.rule(Self.id)
+        data = try knowledge.ruleData(Self.id, as: Data.self)
+    }
+
+    public var description: RuleDescription {
+        RuleDescription(
+            id: Self.id,
+            summary: "vmf_insert_pfn()/vmf_insert_mixed()/vmf_insert_page() on a VMA whose mmap handler never sets VM_PFNMAP/VM_MIXEDMAP",
+            rationale: """
+                The single-page inserts check the VMA they map into: vmf_insert_pfn() and \
+                vmf_insert_pfn_prot() BUG_ON a VMA with neither VM_PFNMAP nor VM_MIXEDMAP, \
+                vmf_insert_mixed() one without VM_MIXEDMAP (unless the pfn_t is device \
+                memory or special), and vmf_insert_page() goes through vm_insert_page(), \
+                which sets VM_MIXEDMAP itself only under a BUG_ON that the mmap lock is \
+                held for write, which a fault never holds. The flag belongs in the mmap \
+                handler that installs the vm_operations_struct, found here through its \
+                `vma->vm_ops = &ops` assignment in any file of the scan; a call there \
+                that sets the flag itself (remap_pfn_range() sets VM_PFNMAP) counts, and \
+                so do the functions the handler calls and those that call it. Confidence \
+                is moderate when the installing handler is in the scan and sets nothing \
+                (a caller out of sight may), and low when no handler of the scan installs \
+                the ops. Ops stored into another table's vm_ops (a drm_gem_object_funcs, \
+                whose core mmap sets the flags) and vm_special_mapping faults (whose \
+                flags are passed to _install_special_mapping()) are not judged, nor are \
+                handlers found only by their shape: their ops table is unknown.
+                """,
+            confidence: .moderate,
+            triggering: [
+                """
+                static vm_fault_t bar_fault(struct vm_fault *vmf)
+                {
+                	unsigned long pfn = vmf->vma->vm_pgoff + vmf->pgoff;
+
+                	return vmf_insert_pfn(vmf->vma, vmf->address, pfn); /* expect: mm-insert-needs-flags */
+                }
+
+                static const struct vm_operations_struct bar_vm_ops = {
+                	.fault = bar_fault,
+                };
+
+                static int bar_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	vma->vm_ops = &bar_vm_ops;
+                	return 0;
+                }
+                """,
+            ],
+            nonTriggering: [
+                """
+                static vm_fault_t bar_fault(struct vm_fault *vmf)
+                {
+                	unsigned long pfn = vmf->vma->vm_pgoff + vmf->pgoff;
+
+                	return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+                }
+
+                static const struct vm_operations_struct bar_vm_ops = {
+                	.fault = bar_fault,
+                };
+
+                static int bar_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND);
+                	vma->vm_ops = &bar_vm_ops;
+                	return 0;
+                }
+                """,
+            ])
+    }
+
+    public func check(_ program: Program) -> [Finding] {
+        // Who installs which ops variable, by the variable's name.
+        var installers: [String: [(function: FunctionFact, write: MemberWrite)]] = [:]
+        var callers: [String: [FunctionFact]] = [:]
+        for function in program.orderedFunctions {
+            for write in function.memberWrites where write.member == "vm_ops" && write.structName == "vm_area_struct" {
+                if let name = write.valueName { installers[name, default: []].append((function, write)) }
+            }
+            for call in function.calls {
+                if let callee = call.calleeUSR { callers[callee, default: []].append(function) }
+            }
+        }
+        var findings: [Finding] = []
+        for (function, call) in program.calls(to: Set(data.needs.keys)) {
+            guard let flags = data.needs[call.callee], let context = program.faultContext(of: function.usr),
+                  let binding = context.root.binding, binding.kind == .initializer,
+                  binding.structName == "vm_operations_struct" else { continue }
+            if data.pfnExempt.apis.contains(call.callee),
+               !Set(function.flagNames).isDisjoint(with: data.pfnExempt.names) { continue }
+            let ops = binding.holder
+            // An ops variable of the same name in another file is another
+            // table; a static one is installed in its own file.
+            let candidates = (installers[ops] ?? []).filter { sameTable($0.write, binding) }
+            // Stored into another table's vm_ops (a drm_gem_object_funcs):
+            // the core installs it, and its mmap sets the flags.
+            if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
+            let kind: String
+            var confidence: Confidence
+            let installerNames = candidates.map { "\($0.function.name)()" }
+            if candidates.isEmpty {
+                kind = "unseen"
+                confidence = .low
+            } else if candidates.contains(where: { sets(flags, around: $0.function, program: program, callers: callers) }) {
+                continue
+            } else {
+                kind = "unset"
+                confidence = .moderate
+            }
+            if context.root.confidence < confidence { confidence = context.root.confidence }
+            let values = RuleText.values(function: function, root: context.root, path: context.path, extra: [
+                "call": call.written, "callee": call.callee, "ops": ops,
+                "flags": flags.joined(separator: " or "), "flag": flags[0],
+                "installer": installerNames.joined(separator: ", "),
+            ])
+            let message = knowledge.messages.select(context: kind, version: program.kernelVersion)
+            let suggestion = knowledge.suggestions.select(context: kind, version: program.kernelVersion)
+            findings.append(Finding(
+                ruleID: Self.id, confidence: confidence, location: call.location,
+                function: function.name, functionUSR: function.usr, callee: call.callee, macro: call.macro,
+                chain: Program.chain(root: context.root, path: context.path, call: call),
+                message: fill(message?.text ?? "\(call.written) without \(flags.joined(separator: " or "))", values),
+                suggestion: fill(suggestion?.text ?? "", values)))
+        }
+        return findings
+    }
+
+    /// Whether `store` names the ops table `binding` is in: a static table
+    /// is only ever named in its own file.
+    func sameTable(_ store: MemberWrite, _ binding: CallbackBinding) -> Bool {
+        guard let usr = store.valueUSR, usr.contains(".c@") else { return true }
+        return store.location.file == binding.location.file
+    }
+
+    /// Whether the installing handler, a function it calls (two levels down)
+    /// or a function that calls it names one of `flags` or calls a setter of one.
+    func sets(_ flags: [String], around installer: FunctionFact, program: Program,
+              callers: [String: [FunctionFact]]) -> Bool {
+        let setterNames = Set(flags.flatMap { data.setters[$0] ?? [] })
+        func setsHere(_ function: FunctionFact) -> Bool {
+            !Set(function.flagNames).isDisjoint(with: flags) || function.calls.contains { setterNames.contains($0.callee) }
+        }
+        var seen: Set<String> = [installer.usr]
+        var level = [installer]
+        for _ in 0..<3 {
+            if level.contains(where: setsHere) { return true }
+            level = level.flatMap { function in
+                function.calls.compactMap { call in
+                    call.calleeUSR.flatMap { program.functions[$0] }
+                }
+            }.filter { seen.insert($0.usr).inserted }
+        }
+        return (callers[installer.usr] ?? []).contains(where: setsHere)
+    }
+}

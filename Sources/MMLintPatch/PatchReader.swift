@@ -37,6 +37,15 @@ public enum PatchReader {
         return PatchSeries(patches: patches, notes: notes)
     }
 
+    /// The files of a bare unified diff (git or plain), without mail or mbox
+    /// framing: the diff parser alone, as the fuzzer drives it.
+    public static func readDiff(_ data: [UInt8], name: String) throws(PatchError) -> [FilePatch] {
+        let lines = Bytes.lines(Bytes.normalizingNewlines(data)[...])
+        guard let start = DiffParser.start(of: lines) else { throw .noDiff(input: name) }
+        var parser = DiffParser(lines: lines, input: name, start: start)
+        return try parser.files()
+    }
+
     /// One message of the input, or the whole input when it is a plain diff.
     private static func readMessage(_ message: [UInt8], input: String) throws(PatchError) -> Patch {
         let mail = MIMEEntity(parsing: message[...])

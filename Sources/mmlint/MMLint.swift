@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MMLintCore
+import MMLintEngine
 
 /// The `mmlint` command.
 struct MMLint: ParsableCommand {
@@ -26,6 +27,19 @@ func printError(_ text: String) {
 @main
 enum Main {
     static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count == 2, arguments[1] == ParseIsolation.workerArgument {
+            exit(ParseWorkerServer.serve())
+        }
+        // Parses run in worker processes (re-executions of this binary), so a
+        // file that crashes or hangs libclang costs that file only.
+        switch ParseIsolation.timeout(from: ProcessInfo.processInfo.environment) {
+        case .success(let timeout):
+            ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout))
+        case .failure(let error):
+            printError("mmlint: " + error.description)
+            exit(Status.error.rawValue)
+        }
         do {
             var command = try MMLint.parseAsRoot()
             try command.run()
@@ -42,4 +56,9 @@ enum Main {
             exit(Status.error.rawValue)
         }
     }
+}
+
+/// This binary's path, for re-executing it as a parse worker.
+func selfExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }

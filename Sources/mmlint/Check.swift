@@ -113,6 +113,8 @@ struct PatchInput: ParsableArguments {
     @Option(name: .customLong("kernel-version"), help: "Kernel version for messages (default: the tree's Makefile).")
     var kernelVersion: String?
 
+    @OptionGroup var limits: LimitOptions
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if let kernelVersion, KernelVersion(kernelVersion) == nil {
@@ -149,6 +151,7 @@ struct PatchInput: ParsableArguments {
     }
 
     func readSeries(root: String) throws -> PatchSeries {
+        let limits = try self.limits.resolved().patch
         var inputs: [(name: String, data: [UInt8])] = []
         if let git {
             do {
@@ -157,22 +160,19 @@ struct PatchInput: ParsableArguments {
                 throw EngineError.input("--git \(git): \(error); run it inside a git checkout of the tree, or pass --tree")
             }
         } else if patches.isEmpty || patches == ["-"] {
-            inputs.append(("<stdin>", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+            inputs.append(("<stdin>", try BoundedInput.read(.standardInput, name: "<stdin>", limits: limits)))
         } else {
             for path in patches {
                 if path == "-" {
-                    inputs.append(("<stdin>", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+                    inputs.append(("<stdin>", try BoundedInput.read(.standardInput, name: "<stdin>", limits: limits)))
                     continue
                 }
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw EngineError.input("\(path): cannot read the patch file")
-                }
-                inputs.append((path, [UInt8](data)))
+                inputs.append((path, try BoundedInput.read(path: path, limits: limits)))
             }
         }
         var combined = PatchSeries(patches: [], notes: [])
         for input in inputs {
-            let series = try PatchReader.read(input.data, name: input.name)
+            let series = try PatchReader.read(input.data, name: input.name, limits: limits)
             combined.patches += series.patches
             combined.notes += series.notes
         }

@@ -33,7 +33,10 @@ enum Main {
         }
         // Parses run in worker processes (re-executions of this binary), so a
         // file that crashes or hangs libclang costs that file only.
+        // MMLINT_PARSE_IN_PROCESS=1 keeps them in this process (faster start, no fault isolation).
         switch ParseIsolation.timeout(from: ProcessInfo.processInfo.environment) {
+        case .success where ProcessInfo.processInfo.environment["MMLINT_PARSE_IN_PROCESS"] == "1":
+            break
         case .success(let timeout):
             ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout))
         case .failure(let error):

@@ -45,6 +45,8 @@ struct Scan: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
     var noCache = false
 
+    @OptionGroup var limits: LimitOptions
+
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif
     }
@@ -61,7 +63,7 @@ struct Scan: ParsableCommand {
         var status = Status.error
         do {
             let engine = try Engine(ruleIDs: rules)
-            let files = try SourceFiles.collect(paths)
+            let files = try SourceFiles.collect(paths, limit: (try? limits.resolved().files) ?? LimitOptions.defaultFiles)
             let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
@@ -109,7 +111,7 @@ struct Scan: ParsableCommand {
 /// The C files named by the command line: files as given, folders searched
 /// recursively (hidden folders skipped), in path order.
 enum SourceFiles {
-    static func collect(_ paths: [String]) throws(EngineError) -> [String] {
+    static func collect(_ paths: [String], limit: Int = LimitOptions.defaultFiles) throws(EngineError) -> [String] {
         var files: [String] = []
         let fm = FileManager.default
         for path in paths {
@@ -132,11 +134,20 @@ enum SourceFiles {
                     continue
                 }
                 if name.hasSuffix(".c") { found.append(absolute + "/" + relative) }
+                // Stop listing once over the limit: a huge tree costs no more than the limit.
+                if files.count + found.count > limit { throw tooMany(limit) }
             }
             files.append(contentsOf: found.sorted())
         }
         var seen = Set<String>()
-        return files.filter { seen.insert($0).inserted }
+        files = files.filter { seen.insert($0).inserted }
+        if files.count > limit { throw tooMany(limit) }
+        return files
+    }
+
+    static func tooMany(_ limit: Int) -> EngineError {
+        .input("more than \(limit) C files to scan, over the files-per-scan limit; scan a subfolder, "
+               + "or pass --limit files=N or set \(LimitOptions.filesVariable) to raise it")
     }
 }
 

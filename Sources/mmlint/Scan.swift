@@ -121,6 +121,7 @@ enum SourceFiles {
                 throw .input("\(path): no such file or folder")
             }
             if !isDirectory.boolValue {
+                guard isRegularFile(absolute) else { throw .input("\(path): not a regular file (a FIFO or device cannot be scanned)") }
                 guard fm.isReadableFile(atPath: absolute) else { throw .input("\(path): cannot be read") }
                 files.append(absolute)
                 continue
@@ -133,7 +134,8 @@ enum SourceFiles {
                     if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
                     continue
                 }
-                if name.hasSuffix(".c") { found.append(absolute + "/" + relative) }
+                // A folder, FIFO or device named *.c is no source (a FIFO would block the read).
+                if name.hasSuffix(".c"), isRegularFile(absolute + "/" + relative) { found.append(absolute + "/" + relative) }
                 // Stop listing once over the limit: a huge tree costs no more than the limit.
                 if files.count + found.count > limit { throw tooMany(limit) }
             }
@@ -143,6 +145,12 @@ enum SourceFiles {
         files = files.filter { seen.insert($0).inserted }
         if files.count > limit { throw tooMany(limit) }
         return files
+    }
+
+    /// A regular file, or a symlink to one.
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     static func tooMany(_ limit: Int) -> EngineError {

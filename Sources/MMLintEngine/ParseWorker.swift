@@ -98,6 +98,13 @@ public enum ParseWorkerServer {
             FileHandle.standardError.write(Data("mmlint: \(ParseIsolation.workerArgument) is internal: it expects mmlint to drive it\n".utf8))
             return 2
         }
+        // A worker outlives its engine only by a second: when the parent is
+        // gone (killed mid-parse), the worker is reparented and quits.
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { sleep(1) }
+            _exit(3)
+        }
         let faults = testFaults()
         let extractor = FactExtractor(faultContext: faultContext) { Paths.normalize($0) }
         let index = ClangIndex()
@@ -183,11 +190,17 @@ final class WorkerProcess {
     /// Starts the worker; a message when that failed.
     private func start() -> String? {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0]
+        // Close-on-exec, under one lock with the spawn: a worker must not
+        // inherit another worker's pipes, or that one would never see its
+        // stdin end.
+        Self.spawnLock.lock()
+        defer { Self.spawnLock.unlock() }
         guard pipe(&input) == 0 else { return "cannot create a pipe for the parse worker" }
         guard pipe(&output) == 0 else {
             close(input[0]); close(input[1])
             return "cannot create a pipe for the parse worker"
         }
+        for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -196,13 +209,25 @@ final class WorkerProcess {
         // Crash reports of a dying worker are noise: its failure is reported per file.
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         for fd in [input[0], input[1], output[0], output[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        // The spawning thread (a dispatch worker) blocks signals, and the CLI
+        // ignores SIGPIPE: the worker gets a clean slate, so SIGTERM ends it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), defaults = sigset_t()
+        sigemptyset(&noSignals)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
         let env = environment.map { "\($0.key)=\($0.value)" }
         var child: pid_t = 0
         let status = withCStringArray(configuration.command) { argv in
             withCStringArray(env) { envp in
-                posix_spawn(&child, configuration.command[0], &actions, nil, argv, envp)
+                posix_spawn(&child, configuration.command[0], &actions, &attributes, argv, envp)
             }
         }
         close(input[0])
@@ -261,6 +286,8 @@ final class WorkerProcess {
         pid = 0
         toWorker = -1
     }
+
+    private static let spawnLock = NSLock()
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)

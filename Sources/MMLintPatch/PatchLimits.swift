@@ -62,9 +62,11 @@ public struct PatchLimits: Sendable, Equatable {
 
     /// "100 MiB", "512 KiB", "17 bytes".
     public static func size(_ bytes: Int) -> String {
-        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
-        if bytes >= 1 << 20 { return String(Double(bytes * 10 / (1 << 20)) / 10) + " MiB" }
-        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] where bytes >= 1 << shift {
+            if bytes % (1 << shift) == 0 { return "\(bytes >> shift) \(unit)" }
+            let tenths = (bytes * 10 + (1 << shift) / 2) >> shift
+            return "\(tenths / 10).\(tenths % 10) \(unit)"
+        }
         return "\(bytes) bytes"
     }
 

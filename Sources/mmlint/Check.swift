@@ -160,11 +160,11 @@ struct PatchInput: ParsableArguments {
                 throw EngineError.input("--git \(git): \(error); run it inside a git checkout of the tree, or pass --tree")
             }
         } else if patches.isEmpty || patches == ["-"] {
-            inputs.append(("<stdin>", try BoundedInput.read(.standardInput, name: "<stdin>", limits: limits)))
+            inputs.append(("<stdin>", try BoundedInput.readStandardInput(limits: limits)))
         } else {
             for path in patches {
                 if path == "-" {
-                    inputs.append(("<stdin>", try BoundedInput.read(.standardInput, name: "<stdin>", limits: limits)))
+                    inputs.append(("<stdin>", try BoundedInput.readStandardInput(limits: limits)))
                     continue
                 }
                 inputs.append((path, try BoundedInput.read(path: path, limits: limits)))

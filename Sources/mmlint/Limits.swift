@@ -64,19 +64,35 @@ enum BoundedInput {
             throw EngineError.input("\(path): not a regular file; give a patch or mbox file, or - for stdin")
         }
         try PatchReader.checkSize(Int(info.st_size), input: path, limits: limits)
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw EngineError.input("\(path): cannot read the patch file (permission denied?)")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw EngineError.input("\(path): cannot read the patch file (\(String(cString: strerror(errno))))")
         }
-        defer { try? handle.close() }
-        return try read(handle, name: path, limits: limits)
+        defer { close(fd) }
+        return try read(fd: fd, name: path, limits: limits)
     }
 
-    static func read(_ handle: FileHandle, name: String, limits: PatchLimits) throws -> [UInt8] {
+    /// Standard input: a redirected file is judged by its size first; a pipe is read in chunks.
+    static func readStandardInput(limits: PatchLimits) throws -> [UInt8] {
+        var info = stat()
+        if fstat(0, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+            try PatchReader.checkSize(Int(info.st_size), input: "<stdin>", limits: limits)
+        }
+        return try read(fd: 0, name: "<stdin>", limits: limits)
+    }
+
+    /// Plain read(2) in 1 MiB chunks (Foundation's FileHandle may read a regular file whole).
+    static func read(fd: Int32, name: String, limits: PatchLimits) throws -> [UInt8] {
         var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { return bytes }
-            bytes += chunk
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 {
+                throw EngineError.input("\(name): read failed (\(String(cString: strerror(errno))))")
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[..<count]
             // Stop reading as soon as the limit is passed: what follows is never held.
             try PatchReader.checkSize(bytes.count, input: name, limits: limits)
         }

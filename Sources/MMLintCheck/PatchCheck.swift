@@ -251,6 +251,12 @@ struct TreeCheck {
         }
         let units = outcomes.compactMap(\.facts)
         var warnings = plan.warnings
+        // A version that libclang could not parse (crash, timeout) has no
+        // findings: say so, or "nothing new" would be a silent guess.
+        var seenFailures = Set<String>()
+        for failure in outcomes.compactMap(\.failure) where seenFailures.insert(failure).inserted {
+            warnings.append(failure + "; findings in it are not known")
+        }
         if alreadyApplied {
             warnings.append("the series is already in the tree: checked against the tree with it taken back out")
         }

@@ -308,6 +308,17 @@ final class HostileInputTests: XCTestCase {
         assertOneLineError(bad.stderr, contains: "MMLINT_PARSE_TIMEOUT=soon: expected a number of seconds greater than 0")
     }
 
+    /// In check, a version that crashed the parser is said, not taken for "nothing new".
+    func testAParserCrashInCheckIsReported() throws {
+        let beforeTree = snapshot(tree)
+        let result = try mmlint(["check", "--tree", tree, Repo.fixtures + "/check-patches/new-misuse.patch"],
+                                environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_mmap.c"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        assertOneLineError(result.stderr, contains: "demo_mmap.c: the parser crashed (signal 11, segmentation fault); "
+                           + "the file was skipped; findings in it are not known")
+        XCTAssertEqual(snapshot(tree), beforeTree)
+    }
+
     func testNoWorkerIsLeftBehind() throws {
         _ = try scanWithFault("hang=bar_map.c", timeout: "1", jobs: 2)
         let ps = try runCommand("/bin/ps", ["-eo", "ppid,args"])

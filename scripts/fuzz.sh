@@ -15,8 +15,14 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(diff mail compile-database)
 work=${FUZZ_WORK:-Fuzz/.work}
 
+# SwiftPM does not notice files added to a path dependency: rebuild from
+# scratch when the main package's list of sources changed.
+stamp=$(find Sources -name '*.swift' | sort | cksum)
+if [[ -f Fuzz/.build/sources.stamp && $(cat Fuzz/.build/sources.stamp) != "$stamp" ]]; then rm -rf Fuzz/.build; fi
 nice -n 19 swift build --package-path Fuzz --scratch-path Fuzz/.build -c release \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
+
+echo "$stamp" > Fuzz/.build/sources.stamp
 
 status=0
 for target in "${targets[@]}"; do

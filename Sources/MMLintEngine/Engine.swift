@@ -146,7 +146,8 @@ public final class Engine: Sendable {
         let isolation = ParseIsolation.configuration
         DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
             // In a worker process when isolation is on (the CLI), else in this one.
-            let worker = isolation.map { WorkerProcess(configuration: $0, faultContext: knowledge.faultContext) }
+            let worker = isolation.map { WorkerPool.shared.take($0) }
+            defer { if let worker { WorkerPool.shared.give(worker) } }
             lazy var index = ClangIndex()
             while true {
                 let i = next.increment()
@@ -168,7 +169,8 @@ public final class Engine: Sendable {
                 if let worker {
                     let outcome = worker.parse(WorkerRequest(
                         path: request.path, arguments: job.arguments, mode: job.mode,
-                        unsaved: unsaved.map { WorkerRequest.File(path: $0.path, contents: Data($0.contents)) }))
+                        unsaved: unsaved.map { WorkerRequest.File(path: $0.path, contents: Data($0.contents)) },
+                        faultContext: knowledge.faultContext))
                     switch outcome {
                     case .reply(let reply):
                         if let facts = reply.facts, let key {

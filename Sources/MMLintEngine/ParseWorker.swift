@@ -43,12 +43,17 @@ public enum ParseIsolation {
     nonisolated(unsafe) private static var current: Configuration?
 
     /// Turns isolation on (or off with nil) for every engine of the process.
-    public static func configure(_ configuration: Configuration?) {
+    /// `prestart` workers are started at once, so that loading them overlaps
+    /// with reading the input and planning flags (commands sure to parse).
+    public static func configure(_ configuration: Configuration?, prestart: Int = 0) {
         lock.lock()
         current = configuration
         lock.unlock()
         // A write to a worker that just died must be an error, not a signal.
         if configuration != nil { signal(SIGPIPE, SIG_IGN) }
+        if let configuration {
+            for _ in 0..<prestart { WorkerPool.shared.give(WorkerProcess(configuration: configuration, start: true)) }
+        }
     }
 
     public static var configuration: Configuration? {
@@ -78,6 +83,8 @@ struct WorkerRequest: Codable {
     var arguments: [String]
     var mode: FlagMode
     var unsaved: [File]
+    /// With each request (it is small), so a worker serves any engine.
+    var faultContext: FaultContextKnowledge
 }
 
 /// What a worker answers: the facts and the files the parse read, or why
@@ -93,11 +100,6 @@ public enum ParseWorkerServer {
     /// Runs the worker loop; returns the exit status.
     public static func serve() -> Int32 {
         let input = LineReader(fd: 0)
-        guard let hello = input.nextLine(timeout: nil),
-              let faultContext = try? JSONDecoder().decode(FaultContextKnowledge.self, from: Data(hello)) else {
-            FileHandle.standardError.write(Data("mmlint: \(ParseIsolation.workerArgument) is internal: it expects mmlint to drive it\n".utf8))
-            return 2
-        }
         // A worker outlives its engine only by a second: when the parent is
         // gone (killed mid-parse), the worker is reparented and quits.
         let parent = getppid()
@@ -106,11 +108,14 @@ public enum ParseWorkerServer {
             _exit(3)
         }
         let faults = testFaults()
-        let extractor = FactExtractor(faultContext: faultContext) { Paths.normalize($0) }
         let index = ClangIndex()
         let encoder = JSONEncoder()
         while let line = input.nextLine(timeout: nil) {
-            guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: Data(line)) else { return 2 }
+            guard let request = try? JSONDecoder().decode(WorkerRequest.self, from: Data(line)) else {
+                FileHandle.standardError.write(Data("mmlint: \(ParseIsolation.workerArgument) is internal: it expects mmlint to drive it\n".utf8))
+                return 2
+            }
+            let extractor = FactExtractor(faultContext: request.faultContext) { Paths.normalize($0) }
             switch faults[(request.path as NSString).lastPathComponent] {
             case "crash":
                 // As a libclang crash does: die by SIGSEGV (past any sanitizer's handler).
@@ -146,19 +151,45 @@ public enum ParseWorkerServer {
     }
 }
 
+/// Idle workers, kept for the next `Engine.parse` of the run (check parses
+/// two or three batches) and filled by `configure(prestart:)`.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+    private let lock = NSLock()
+    private var idle: [WorkerProcess] = []
+
+    /// An idle worker for `configuration`, else a new one (started on its first request).
+    func take(_ configuration: ParseIsolation.Configuration) -> WorkerProcess {
+        lock.lock()
+        defer { lock.unlock() }
+        if let index = idle.lastIndex(where: { $0.configuration.command == configuration.command }) {
+            let worker = idle.remove(at: index)
+            worker.configuration = configuration
+            return worker
+        }
+        return WorkerProcess(configuration: configuration)
+    }
+
+    func give(_ worker: WorkerProcess) {
+        lock.lock()
+        idle.append(worker)
+        lock.unlock()
+    }
+}
+
 /// The engine's side: one worker process, restarted after a fault.
-final class WorkerProcess {
-    private let configuration: ParseIsolation.Configuration
-    private let hello: Data
+final class WorkerProcess: @unchecked Sendable {
+    /// Used by one thread at a time: the pool hands a worker to one engine thread.
+    fileprivate(set) var configuration: ParseIsolation.Configuration
     private var pid: pid_t = 0
     private var toWorker: Int32 = -1
     private var reader: LineReader?
+    /// Why the last start failed, reported with the first request.
+    private var startProblem: String?
 
-    init(configuration: ParseIsolation.Configuration, faultContext: FaultContextKnowledge) {
+    init(configuration: ParseIsolation.Configuration, start: Bool = false) {
         self.configuration = configuration
-        var hello = (try? JSONEncoder().encode(faultContext)) ?? Data()
-        hello.append(0x0A)
-        self.hello = hello
+        if start { startProblem = self.start() }
     }
 
     deinit { stop(kill: false) }
@@ -170,6 +201,10 @@ final class WorkerProcess {
 
     /// Parses one request in the worker, starting one when needed.
     func parse(_ request: WorkerRequest) -> Outcome {
+        if let problem = startProblem {
+            startProblem = nil
+            return .fault(problem)
+        }
         if pid == 0, let problem = start() { return .fault(problem) }
         guard var data = try? JSONEncoder().encode(request) else { return .fault("cannot encode the parse request") }
         data.append(0x0A)
@@ -242,7 +277,6 @@ final class WorkerProcess {
         pid = child
         toWorker = input[1]
         reader = LineReader(fd: output[0])
-        guard writeAll(toWorker, hello) else { return stopAndDescribe() }
         return nil
     }
 

@@ -38,7 +38,12 @@ enum Main {
         case .success where ProcessInfo.processInfo.environment["MMLINT_PARSE_IN_PROCESS"] == "1":
             break
         case .success(let timeout):
-            ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout))
+            // Workers load while the input is read and flags are planned; a
+            // scan that finds everything cached leaves them idle (they cost
+            // ~0.05 s of CPU each, no wall time).
+            let parsesForSure = arguments.count > 1 && ["check", "review", "scan"].contains(arguments[1])
+            ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout),
+                                     prestart: parsesForSure ? ProcessInfo.processInfo.activeProcessorCount : 0)
         case .failure(let error):
             printError("mmlint: " + error.description)
             exit(Status.error.rawValue)

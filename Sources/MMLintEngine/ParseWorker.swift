@@ -9,8 +9,9 @@ import MMLintCore
 /// re-executes itself as `mmlint __parse-worker`: a worker reads requests as
 /// JSON lines on stdin (flags, unsaved files), parses, takes the facts in the
 /// worker and streams them back as one JSON line per file. Each of the
-/// engine's `--jobs` threads owns one worker for the whole run, so the cost
-/// is one process start per job plus the facts' JSON, not one per file. A
+/// engine's `--jobs` threads takes a worker from a pool (started at launch,
+/// reused by every parse batch of the run), so the cost is one process start
+/// per job plus the facts' JSON, not one per file. A
 /// worker that dies or passes the per-file timeout is killed; the file is
 /// reported as a parse failure and the next file gets a fresh worker.
 /// Without `configure` (library users, unit tests) parses stay in-process.

@@ -54,6 +54,7 @@ public enum ParseIsolation {
         if configuration != nil { signal(SIGPIPE, SIG_IGN) }
         if let configuration {
             for _ in 0..<prestart { WorkerPool.shared.give(WorkerProcess(configuration: configuration, start: true)) }
+            atexit { WorkerPool.shared.shutdown() }
         }
     }
 
@@ -176,6 +177,15 @@ final class WorkerPool: @unchecked Sendable {
         idle.append(worker)
         lock.unlock()
     }
+
+    /// Ends the idle workers (at exit: none outlives the command).
+    func shutdown() {
+        lock.lock()
+        let workers = idle
+        idle = []
+        lock.unlock()
+        for worker in workers { worker.stop() }
+    }
 }
 
 /// The engine's side: one worker process, restarted after a fault.
@@ -194,6 +204,9 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     deinit { stop(kill: false) }
+
+    /// Closes the worker's input and waits for it (killed after a second).
+    func stop() { stop(kill: false) }
 
     enum Outcome {
         case reply(WorkerReply)

@@ -42,6 +42,7 @@ enum Main {
             // scan that finds everything cached leaves them idle (they cost
             // ~0.05 s of CPU each, no wall time).
             let parsesForSure = arguments.count > 1 && ["check", "review", "scan"].contains(arguments[1])
+                && !arguments.contains { ["-h", "--help", "--version"].contains($0) }
             ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout),
                                      prestart: parsesForSure ? ProcessInfo.processInfo.activeProcessorCount : 0)
         case .failure(let error):

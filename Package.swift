@@ -41,6 +41,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mmlint", targets: ["mmlint"]),
+        // For Fuzz/ (libFuzzer targets over the parsers), which depends on this package by path.
+        .library(name: "MMLintPatch", targets: ["MMLintPatch"]),
+        .library(name: "MMLintEngine", targets: ["MMLintEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -96,11 +96,27 @@ public enum PatchCheck {
         if path.hasPrefix("/") || path.split(separator: "/").contains("..") || path.isEmpty {
             throw .input("\(path): refusing a patch path that is absolute or leaves the tree (\(root))")
         }
-        let realRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-        let resolved = URL(fileURLWithPath: root + "/" + path).resolvingSymlinksInPath().path
-        if resolved != realRoot && !resolved.hasPrefix(realRoot + "/") {
-            throw .input("\(path): refusing a patch path that resolves through a symlink to \(resolved), outside the tree (\(root))")
+        guard let realRoot = realPath(root) else { throw .input("\(root): cannot resolve the tree's path") }
+        // Every existing prefix (a folder symlink on the way to a new file
+        // counts as much as a symlinked file) must resolve inside the tree.
+        var current = root
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            var info = stat()
+            guard lstat(current, &info) == 0 else { break }
+            guard let resolved = realPath(current) else {
+                throw .input("\(path): refusing a patch path through a dangling symlink (\(current)) in the tree (\(root))")
+            }
+            if resolved != realRoot && !resolved.hasPrefix(realRoot + "/") {
+                throw .input("\(path): refusing a patch path that resolves through a symlink to \(resolved), outside the tree (\(root))")
+            }
         }
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// True when every file the series modifies, renames or deletes exists in
@@ -235,6 +251,12 @@ struct TreeCheck {
         }
         let units = outcomes.compactMap(\.facts)
         var warnings = plan.warnings
+        // A version that libclang could not parse (crash, timeout) has no
+        // findings: say so, or "nothing new" would be a silent guess.
+        var seenFailures = Set<String>()
+        for failure in outcomes.compactMap(\.failure) where seenFailures.insert(failure).inserted {
+            warnings.append(failure + "; findings in it are not known")
+        }
         if alreadyApplied {
             warnings.append("the series is already in the tree: checked against the tree with it taken back out")
         }

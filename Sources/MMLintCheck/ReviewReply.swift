@@ -9,8 +9,12 @@ public struct ReviewReply: Sendable {
     /// The patch's 1-based position in the series.
     public var number: Int
     public var subject: String
-    /// The whole message: headers, a blank line, the body; LF line ends.
-    public var message: String
+    /// The whole message: headers, a blank line, the body; LF line ends. Bytes,
+    /// because quoted patch lines are given back exactly as the patch had them,
+    /// invalid UTF-8 included.
+    public var data: [UInt8]
+    /// The message as text (invalid UTF-8 shown as U+FFFD), for display.
+    public var message: String { String(decoding: data, as: UTF8.self) }
 }
 
 public struct ReviewOptions: Sendable {
@@ -64,28 +68,32 @@ public enum ReviewWriter {
         headers.append(("Content-Type", "text/plain; charset=utf-8"))
         headers.append(("Content-Transfer-Encoding", "8bit"))
 
-        var body = ""
+        var body: [UInt8] = []
         let who = patch.from.map(displayName(of:)) ?? "you"
-        body += patch.date.map { "On \($0), \(who) wrote:\n" } ?? "\(who) wrote:\n"
+        body += Array((patch.date.map { "On \($0), \(who) wrote:\n" } ?? "\(who) wrote:\n").utf8)
         body += quotedBody(patch, findings: findings, root: root, context: options.context)
-        if let signOff = options.signOff, !signOff.isEmpty { body += "\n" + signOff + "\n" }
+        if let signOff = options.signOff, !signOff.isEmpty { body += Array(("\n" + signOff + "\n").utf8) }
         let head = headers.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
-        return ReviewReply(number: number, subject: subject, message: head + "\n\n" + body)
+        return ReviewReply(number: number, subject: subject, data: Array((head + "\n\n").utf8) + body)
     }
 
     /// The quoted diff: each file with findings, its header, then windows of
     /// hunk lines ending at each finding, with the comment under it; `[...]`
     /// wherever quoted lines were left out.
-    static func quotedBody(_ patch: Patch, findings: [Finding], root: String, context: Int) -> String {
-        let lines = splitLines(patch.body)
-        var out = ""
-        func cut() { if !out.hasSuffix("[...]\n") { out += "[...]\n" } }
+    static func quotedBody(_ patch: Patch, findings: [Finding], root: String, context: Int) -> [UInt8] {
+        let raw = splitRawLines(patch.body)
+        // Lines as text to find the diff's structure; quoted from `raw`, byte for byte.
+        let lines = raw.map { String(decoding: $0, as: UTF8.self) }
+        var out: [UInt8] = []
+        let ellipsis = Array("[...]\n".utf8)
+        func cut() { if !out.ends(with: ellipsis) { out += ellipsis } }
+        func quote(_ index: Int) { out += quoteRaw(raw[index]) }
         for file in patch.files {
             let path = root + "/" + file.path
             let mine = findings.filter { $0.location.file == path }
             guard !mine.isEmpty, let firstHunk = file.hunks.first else { continue }
             if !out.isEmpty { cut() }
-            for index in headerStart(of: firstHunk, in: lines)..<firstHunk.bodyLine { out += quote(lines[index]) }
+            for index in headerStart(of: firstHunk, in: lines)..<firstHunk.bodyLine { quote(index) }
             for hunk in file.hunks {
                 let entries = hunkEntries(hunk, lines: lines)
                 let here = mine.compactMap { finding in
@@ -93,14 +101,14 @@ public enum ReviewWriter {
                 }.sorted { $0.1 < $1.1 }
                 guard !here.isEmpty else { continue }
                 if hunk.bodyLine != firstHunk.bodyLine { cut() }
-                out += quote(lines[hunk.bodyLine])
+                quote(hunk.bodyLine)
                 var next = 0
                 for (finding, at) in here {
                     let from = max(next, at - context)
                     if from > next { cut() }
-                    if from <= at { for entry in entries[from...at] { out += quote(lines[entry.bodyIndex]) } }
+                    if from <= at { for entry in entries[from...at] { quote(entry.bodyIndex) } }
                     next = max(next, at + 1)
-                    out += "\n" + comment(for: finding) + "\n\n"
+                    out += Array(("\n" + comment(for: finding) + "\n\n").utf8)
                 }
                 if next < entries.count { cut() }
             }
@@ -167,10 +175,19 @@ public enum ReviewWriter {
 
     static func quote(_ line: String) -> String { line.isEmpty ? ">\n" : "> " + line + "\n" }
 
+    static func quoteRaw(_ line: ArraySlice<UInt8>) -> [UInt8] {
+        line.isEmpty ? Array(">\n".utf8) : Array("> ".utf8) + line + [0x0A]
+    }
+
     static func splitLines(_ bytes: [UInt8]) -> [String] {
-        var text = String(decoding: bytes, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text.components(separatedBy: "\n")
+        splitRawLines(bytes).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The body's lines without their LF; a final LF ends the last line.
+    static func splitRawLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if bytes.last == 0x0A { lines.removeLast() }
+        return lines
     }
 
     /// `Name <a@b>` → `a@b`; a bare address stays.
@@ -209,17 +226,26 @@ public enum ReviewWriter {
 
     /// An mbox holding the replies (`From ` lines in bodies quoted mboxrd-style).
     public static func mbox(_ replies: [ReviewReply], date: Date = Date()) -> String {
-        var out = ""
+        String(decoding: mboxData(replies, date: date), as: UTF8.self)
+    }
+
+    /// The mbox as bytes, quoted lines exactly as in the patches.
+    public static func mboxData(_ replies: [ReviewReply], date: Date = Date()) -> [UInt8] {
+        var out: [UInt8] = []
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "EEE MMM dd HH:mm:ss yyyy"
+        let from = Array("From ".utf8)
         for reply in replies {
-            out += "From mmlint \(formatter.string(from: date))\n"
-            for line in reply.message.components(separatedBy: "\n") {
-                out += (line.range(of: #"^>*From "#, options: .regularExpression) != nil ? ">" + line : line) + "\n"
+            out += Array("From mmlint \(formatter.string(from: date))\n".utf8)
+            for line in reply.data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                // mboxrd: a body line reading (>*)From gets one more >.
+                if line.drop(while: { $0 == UInt8(ascii: ">") }).starts(with: from) { out.append(UInt8(ascii: ">")) }
+                out += line
+                out.append(0x0A)
             }
-            if !out.hasSuffix("\n\n") { out += "\n" }
+            if !out.ends(with: [0x0A, 0x0A]) { out.append(0x0A) }
         }
         return out
     }
@@ -232,4 +258,8 @@ public enum ReviewWriter {
         let slug = String(words).split(separator: "-").joined(separator: "-").prefix(52)
         return String(format: "%04d-", reply.number) + slug + ".eml"
     }
+}
+
+extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix) }
 }

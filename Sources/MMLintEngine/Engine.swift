@@ -184,8 +184,12 @@ public final class Engine: Sendable {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
         let slots = ResultSlots(count: requests.count)
         let next = Counter()
+        let isolation = ParseIsolation.configuration
         DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
-            let index = ClangIndex()
+            // In a worker process when isolation is on (the CLI), else in this one.
+            let worker = isolation.map { WorkerPool.shared.take($0) }
+            defer { if let worker { WorkerPool.shared.give(worker) } }
+            lazy var index = ClangIndex()
             while true {
                 let i = next.increment()
                 guard i < requests.count else { break }
@@ -202,6 +206,23 @@ public final class Engine: Sendable {
                 var unsaved = job.unsaved.map { UnsavedFile(path: $0.path, contents: $0.contents) }
                 for (path, contents) in request.overlay where !job.unsaved.contains(where: { $0.path == path }) {
                     unsaved.append(UnsavedFile(path: path, contents: contents))
+                }
+                if let worker {
+                    let outcome = worker.parse(WorkerRequest(
+                        path: request.path, arguments: job.arguments, mode: job.mode,
+                        unsaved: unsaved.map { WorkerRequest.File(path: $0.path, contents: Data($0.contents)) },
+                        faultContext: knowledge.faultContext))
+                    switch outcome {
+                    case .reply(let reply):
+                        if let facts = reply.facts, let key {
+                            cache?.store(key, facts: facts, inputs: reply.included)
+                        }
+                        slots.set(i, ParseOutcome(facts: reply.facts, failure: reply.failure, note: job.note, cached: false))
+                    case .fault(let why):
+                        slots.set(i, ParseOutcome(facts: nil, failure: "\(request.path): \(why); the file was skipped",
+                                                  note: job.note, cached: false))
+                    }
+                    continue
                 }
                 do {
                     let unit = try index.parse(path: request.path, arguments: job.arguments, unsavedFiles: unsaved)

@@ -16,10 +16,13 @@ struct DiffParser {
         index + 1 < lines.count && lines[index].hasPrefix("--- ") && lines[index + 1].hasPrefix("+++ ")
     }
 
-    init(lines: [ArraySlice<UInt8>], input: String, start: Int) {
+    private let maxHunkLines: Int
+
+    init(lines: [ArraySlice<UInt8>], input: String, start: Int, maxHunkLines: Int = PatchLimits.default.hunkLines) {
         self.lines = lines
         self.input = input
         self.position = start
+        self.maxHunkLines = maxHunkLines
     }
 
     /// Every file up to the signature separator "-- " or the end; lines between files are ignored.
@@ -128,6 +131,12 @@ struct DiffParser {
         let header = Self.text(lines[position])
         guard var hunk = Self.hunkHeader(lines[position], bodyLine: position) else {
             throw .malformedHunkHeader(input: input, file: path, hunk: number, header: header)
+        }
+        // Refused from the header, before a line of the body is stored.
+        if max(hunk.oldCount, hunk.newCount) > maxHunkLines {
+            throw .overLimit(input: input, what: "\(path): hunk \(number) (\(hunk.rangeText)) counts "
+                             + "\(max(hunk.oldCount, hunk.newCount)) lines, over the hunk length limit of \(maxHunkLines)",
+                             limit: .hunkLines)
         }
         let truncated = PatchError.truncatedHunk(input: input, file: path, hunk: number, header: hunk.rangeText)
         let tooLong = PatchError.hunkLineCountMismatch(input: input, file: path, hunk: number, header: hunk.rangeText)

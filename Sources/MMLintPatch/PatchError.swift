@@ -18,6 +18,8 @@ public enum PatchError: Error, Equatable, CustomStringConvertible {
     case fileMissing(file: String)
     case deletionLeavesContent(file: String)
     case binaryPatch(file: String)
+    /// A bound of `PatchLimits` was passed; `what` says by what, in the input's words.
+    case overLimit(input: String, what: String, limit: PatchLimits.Name)
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum PatchError: Error, Equatable, CustomStringConvertible {
             "\(file): the patch deletes this file, but does not remove all of its lines"
         case .binaryPatch(let file):
             "\(file): binary patch cannot be applied"
+        case .overLimit(let input, let what, let limit):
+            "\(input): \(what); \(PatchLimits.howToRaise(limit))"
         }
     }
 }

@@ -5,14 +5,19 @@ public enum PatchReader {
     /// Series: cover letters ([PATCH 0/n]) are skipped (with a note); patches are ordered by index when
     /// present. Messages without any diff are skipped with a note, and so are replies ("Re:") with a diff
     /// when other patches are present; if that leaves nothing, it is an error.
-    public static func read(_ data: [UInt8], name: String) throws(PatchError) -> PatchSeries {
+    public static func read(_ data: [UInt8], name: String, limits: PatchLimits = .default) throws(PatchError) -> PatchSeries {
+        try checkSize(data.count, input: name, limits: limits)
         let messages = Mbox.messages(in: Bytes.normalizingNewlines(data))
+        if messages.count > limits.patches {
+            throw .overLimit(input: name, what: "\(messages.count) messages, over the limit of \(limits.patches)",
+                             limit: .patches)
+        }
         var notes: [String] = []
         var patches: [Patch] = []
         var replies: [(label: String, patch: Patch)] = []
         for (number, message) in messages.enumerated() {
             let label = messages.count == 1 ? name : "\(name) (message \(number + 1))"
-            let patch = try readMessage(message, input: label)
+            let patch = try readMessage(message, input: label, limits: limits)
             let quoted = "\"\(patch.fullSubject ?? "(no subject)")\""
             if patch.index == 0 {
                 notes.append("\(label): skipped cover letter \(quoted)")
@@ -37,8 +42,34 @@ public enum PatchReader {
         return PatchSeries(patches: patches, notes: notes)
     }
 
+    /// The files of a bare unified diff (git or plain), without mail or mbox
+    /// framing: the diff parser alone, as the fuzzer drives it.
+    public static func readDiff(_ data: [UInt8], name: String, limits: PatchLimits = .default) throws(PatchError) -> [FilePatch] {
+        try checkSize(data.count, input: name, limits: limits)
+        let lines = Bytes.lines(Bytes.normalizingNewlines(data)[...])
+        try checkLines(lines, input: name, limits: limits)
+        guard let start = DiffParser.start(of: lines) else { throw .noDiff(input: name) }
+        var parser = DiffParser(lines: lines, input: name, start: start, maxHunkLines: limits.hunkLines)
+        return try parser.files()
+    }
+
     /// One message of the input, or the whole input when it is a plain diff.
-    private static func readMessage(_ message: [UInt8], input: String) throws(PatchError) -> Patch {
+    /// Refuses an input over the size limit; callers that read files check the size before reading.
+    public static func checkSize(_ bytes: Int, input: String, limits: PatchLimits) throws(PatchError) {
+        if bytes > limits.mailBytes {
+            throw .overLimit(input: input, what: "\(PatchLimits.size(bytes)) is over the mail size limit of "
+                             + PatchLimits.size(limits.mailBytes), limit: .mailSize)
+        }
+    }
+
+    private static func checkLines(_ lines: [ArraySlice<UInt8>], input: String, limits: PatchLimits) throws(PatchError) {
+        if let long = lines.firstIndex(where: { $0.count > limits.lineBytes }) {
+            throw .overLimit(input: input, what: "line \(long + 1) has \(PatchLimits.size(lines[long].count)), over the "
+                             + "line length limit of \(PatchLimits.size(limits.lineBytes))", limit: .lineLength)
+        }
+    }
+
+    private static func readMessage(_ message: [UInt8], input: String, limits: PatchLimits) throws(PatchError) -> Patch {
         let mail = MIMEEntity(parsing: message[...])
         var patch = Patch()
         if mail.isMail {
@@ -51,8 +82,9 @@ public enum PatchReader {
             patch.body = message
         }
         let lines = Bytes.lines(patch.body[...])
+        try checkLines(lines, input: input, limits: limits)
         if let start = DiffParser.start(of: lines) {
-            var parser = DiffParser(lines: lines, input: input, start: start)
+            var parser = DiffParser(lines: lines, input: input, start: start, maxHunkLines: limits.hunkLines)
             patch.files = try parser.files()
             patch.notes = parser.notes
             patch.diffLineOffset = start

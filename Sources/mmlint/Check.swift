@@ -103,6 +103,8 @@ struct PatchInput: ParsableArguments {
 
     @OptionGroup var analysis: AnalysisArguments
 
+    @OptionGroup var limits: LimitOptions
+
     func validate() throws {
         if git != nil && !patches.isEmpty { throw ValidationError("give patch files or --git RANGE, not both") }
     }
@@ -134,6 +136,7 @@ struct PatchInput: ParsableArguments {
     }
 
     func readSeries(root: String) throws -> PatchSeries {
+        let limits = try self.limits.resolved().patch
         var inputs: [(name: String, data: [UInt8])] = []
         if let git {
             do {
@@ -142,22 +145,19 @@ struct PatchInput: ParsableArguments {
                 throw EngineError.input("--git \(git): \(error); run it inside a git checkout of the tree, or pass --tree")
             }
         } else if patches.isEmpty || patches == ["-"] {
-            inputs.append(("<stdin>", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+            inputs.append(("<stdin>", try BoundedInput.readStandardInput(limits: limits)))
         } else {
             for path in patches {
                 if path == "-" {
-                    inputs.append(("<stdin>", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+                    inputs.append(("<stdin>", try BoundedInput.readStandardInput(limits: limits)))
                     continue
                 }
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw EngineError.input("\(path): cannot read the patch file")
-                }
-                inputs.append((path, [UInt8](data)))
+                inputs.append((path, try BoundedInput.read(path: path, limits: limits)))
             }
         }
         var combined = PatchSeries(patches: [], notes: [])
         for input in inputs {
-            let series = try PatchReader.read(input.data, name: input.name)
+            let series = try PatchReader.read(input.data, name: input.name, limits: limits)
             combined.patches += series.patches
             combined.notes += series.notes
         }

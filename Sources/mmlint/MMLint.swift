@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MMLintCore
+import MMLintEngine
 
 /// The `mmlint` command.
 struct MMLint: ParsableCommand {
@@ -26,6 +27,28 @@ func printError(_ text: String) {
 @main
 enum Main {
     static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count == 2, arguments[1] == ParseIsolation.workerArgument {
+            exit(ParseWorkerServer.serve())
+        }
+        // Parses run in worker processes (re-executions of this binary), so a
+        // file that crashes or hangs libclang costs that file only.
+        // MMLINT_PARSE_IN_PROCESS=1 keeps them in this process (faster start, no fault isolation).
+        switch ParseIsolation.timeout(from: ProcessInfo.processInfo.environment) {
+        case .success where ProcessInfo.processInfo.environment["MMLINT_PARSE_IN_PROCESS"] == "1":
+            break
+        case .success(let timeout):
+            // Workers load while the input is read and flags are planned; a
+            // scan that finds everything cached leaves them idle (they cost
+            // ~0.05 s of CPU each, no wall time).
+            let parsesForSure = arguments.count > 1 && ["check", "review", "scan"].contains(arguments[1])
+                && !arguments.contains { ["-h", "--help", "--version"].contains($0) }
+            ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout),
+                                     prestart: parsesForSure ? ProcessInfo.processInfo.activeProcessorCount : 0)
+        case .failure(let error):
+            printError("mmlint: " + error.description)
+            exit(Status.error.rawValue)
+        }
         do {
             var command = try MMLint.parseAsRoot()
             try command.run()
@@ -42,4 +65,9 @@ enum Main {
             exit(Status.error.rawValue)
         }
     }
+}
+
+/// This binary's path, for re-executing it as a parse worker.
+func selfExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }

@@ -49,6 +49,8 @@ struct Scan: ParsableCommand {
     /// Below this many files, parsing them all costs less than reading the tree's headers.
     static let prefilterThreshold = 48
 
+    @OptionGroup var limits: LimitOptions
+
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif
     }
@@ -62,7 +64,7 @@ struct Scan: ParsableCommand {
         let started = Date()
         var status = Status.error
         do {
-            let files = try SourceFiles.collect(paths)
+            let files = try SourceFiles.collect(paths, limit: (try? limits.resolved().files) ?? LimitOptions.defaultFiles)
             let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
             let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
@@ -142,7 +144,7 @@ struct Scan: ParsableCommand {
 /// The C files named by the command line: files as given, folders searched
 /// recursively (hidden folders skipped), in path order.
 enum SourceFiles {
-    static func collect(_ paths: [String]) throws(EngineError) -> [String] {
+    static func collect(_ paths: [String], limit: Int = LimitOptions.defaultFiles) throws(EngineError) -> [String] {
         var files: [String] = []
         let fm = FileManager.default
         for path in paths {
@@ -152,15 +154,31 @@ enum SourceFiles {
                 throw .input("\(path): no such file or folder")
             }
             if !isDirectory.boolValue {
+                guard isRegularFile(absolute) else { throw .input("\(path): not a regular file (a FIFO or device cannot be scanned)") }
                 guard fm.isReadableFile(atPath: absolute) else { throw .input("\(path): cannot be read") }
                 files.append(absolute)
                 continue
             }
-            // readdir with the entries' types: a kernel tree has 80,000 of them.
+            // readdir with the entries' types (regular files only: a FIFO
+            // named *.c would block the read): a kernel tree has 80,000 entries.
             files.append(contentsOf: SourceTree.walked(absolute).sources)
+            if files.count > limit { throw tooMany(limit) }
         }
         var seen = Set<String>()
-        return files.filter { seen.insert($0).inserted }
+        files = files.filter { seen.insert($0).inserted }
+        if files.count > limit { throw tooMany(limit) }
+        return files
+    }
+
+    /// A regular file, or a symlink to one.
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func tooMany(_ limit: Int) -> EngineError {
+        .input("more than \(limit) C files to scan, over the files-per-scan limit; scan a subfolder, "
+               + "or pass --limit files=N or set \(LimitOptions.filesVariable) to raise it")
     }
 }
 

@@ -169,4 +169,36 @@ final class KernelTreeTests: XCTestCase {
         let location = (result["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any]
         XCTAssertEqual((location["artifactLocation"] as! [String: Any])["uri"] as? String, "drivers/vfio/pci/vfio_pci_core.c")
     }
+
+    /// A file that crashes the parser (test-only fault injection in the
+    /// parse worker) costs that file only: reported by name, the others
+    /// parsed, and vfio_pci_core.c's finding still found.
+    func testParserCrashOnRealTreeCostsOneFile() throws {
+        let root = try tree("6.1")
+        let exe = Self.repo + "/.build/debug/mmlint"
+        let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
+            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["scan", "--no-cache", "-q", "--format", "json", "drivers/vfio/pci"]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["MMLINT_TEST_PARSE_FAULT": "crash=vfio_pci_intrs.c"]) { _, new in new }
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, stderr)
+        XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_intrs.c: the parser crashed (signal 11"), stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: stdout) as? [String: Any])
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["failed"] as? Int, 1)
+        XCTAssertEqual((summary["parsed"] as? Int).map { $0 + 1 }, summary["files"] as? Int)
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        XCTAssertEqual(findings.map { "\($0["file"] ?? ""):\($0["callee"] ?? "")" },
+                       ["drivers/vfio/pci/vfio_pci_core.c:io_remap_pfn_range"])
+    }
 }

@@ -79,6 +79,7 @@ extension Engine {
             return selection
         }
         let selection = prefilter.select(sources: files, headers: sortedHeaders)
+        Prefilter.releaseMemory()
         if let selections, let key, let stamps {
             selections.store(SelectionCache.Entry(
                 salt: selections.salt, key: key, stamps: stamps, fragments: selection.fragments,

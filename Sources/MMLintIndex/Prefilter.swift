@@ -347,7 +347,7 @@ private final class FactsBox: @unchecked Sendable {
 
 /// Hands the heap's free pages back to the system (glibc keeps them
 /// otherwise), so that the selection's peak does not stack on the scan's.
-private func releaseFreedMemory() {
+func releaseFreedMemory() {
     #if os(Linux)
     _ = glibcMallocTrim(0)
     #endif
@@ -358,6 +358,12 @@ private func releaseFreedMemory() {
 @_silgen_name("malloc_trim")
 private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif
+
+extension Prefilter {
+    /// Hands the selection's freed memory back to the system before the
+    /// parse workers start their work.
+    public static func releaseMemory() { releaseFreedMemory() }
+}
 
 /// The files chosen, with why.
 public struct Selection: Sendable, Equatable {

@@ -48,6 +48,8 @@ struct Scan: ParsableCommand {
 
     /// Below this many files, parsing them all costs less than reading the tree's headers.
     static let prefilterThreshold = 48
+    /// A selection this big is said on stderr before parsing.
+    static let largeSelection = 500
 
     @OptionGroup var limits: LimitOptions
 
@@ -71,17 +73,15 @@ struct Scan: ParsableCommand {
                                                   rulesFingerprint: engine.knowledge.fingerprint)
             let selection = prefilter ?? (files.count > Self.prefilterThreshold)
                 ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs, cache: cache) : .all(files)
-            let bar = quiet ? nil : ProgressBar.onTerminal()
-            let result = engine.analyze(AnalysisOptions(
-                files: selection.files, compileDatabase: database, jobs: jobs,
-                kernelVersion: kernelVersion.flatMap { KernelVersion($0) }, cache: cache,
-                progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
-            bar?.clear()
-            for warning in result.warnings { printError("mmlint: warning: " + warning) }
-            for failure in result.failures { printError("mmlint: error: " + failure) }
-            let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
+            // A rule whose evidence is common (a lock, a field) makes the
+            // prefilter keep much of a tree: say so before a long parse.
+            if !quiet && !verbose && selection.read > 0 && selection.files.count > Self.largeSelection {
+                printError("mmlint: the prefilter kept \(selection.files.count) of \(files.count) C files for the rules "
+                           + "in use; parsing them takes a while (--rule ID narrows the scan; `mmlint scan -v` says why each was kept)")
+            }
+            // Said before the parse, which can take long with many rules.
             if verbose {
-                if let version = result.kernelVersion { printError("mmlint: kernel version \(version)") }
+                let root = KernelTree.root(containing: files.first ?? "") ?? FileManager.default.currentDirectoryPath
                 if selection.cached {
                     printError(String(format: "mmlint: prefilter: tree unchanged, choice reused (%.2fs), kept %d of %d C files",
                                       selection.seconds, selection.files.count, files.count))
@@ -94,6 +94,18 @@ struct Scan: ParsableCommand {
                         }
                     }
                 }
+            }
+            let bar = quiet ? nil : ProgressBar.onTerminal()
+            let result = engine.analyze(AnalysisOptions(
+                files: selection.files, compileDatabase: database, jobs: jobs,
+                kernelVersion: kernelVersion.flatMap { KernelVersion($0) }, cache: cache,
+                progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
+            bar?.clear()
+            for warning in result.warnings { printError("mmlint: warning: " + warning) }
+            for failure in result.failures { printError("mmlint: error: " + failure) }
+            let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
+            if verbose {
+                if let version = result.kernelVersion { printError("mmlint: kernel version \(version)") }
                 for note in result.flagNotes { printError("mmlint: " + note) }
                 for unit in result.units {
                     for error in unit.errors {

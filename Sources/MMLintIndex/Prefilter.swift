@@ -301,7 +301,7 @@ public struct Prefilter: Sendable {
     /// The facts re-keyed to `names`, one shard per thread. Each file's facts
     /// are dropped as soon as its shard has them, so the two never add up.
     private func shards(of facts: FactsBox, names: Interner) -> [Shard] {
-        let slots = ShardSlots(count: threads)
+        let slots = ResultBox<Shard>(count: threads)
         let next = WorkCounter()
         let count = facts.count
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
@@ -429,24 +429,5 @@ private final class FactSlots: @unchecked Sendable {
     }
 }
 
-/// One shard per thread, set once by that thread.
-private final class ShardSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Shard?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ shard: Shard) {
-        lock.lock()
-        slots[index] = shard
-        lock.unlock()
-    }
-
-    var values: [Shard] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? Shard() }
-    }
-}
 
 

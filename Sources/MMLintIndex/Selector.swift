@@ -746,8 +746,9 @@ struct Selector {
     }
 }
 
-/// One result per thread of `Selector.parallelMap`.
-private final class ResultBox<T>: @unchecked Sendable {
+/// One result per thread of a parallel loop (`Selector.parallelMap`, the
+/// prefilter's shards), each set once by its thread.
+final class ResultBox<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [T?]
 

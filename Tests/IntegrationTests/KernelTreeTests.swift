@@ -43,6 +43,27 @@ final class KernelTreeTests: XCTestCase {
         try database(root).entries.keys.filter { $0.hasPrefix(root + "/drivers/vfio/") }.sorted()
     }
 
+    /// Runs the built `mmlint` in `root`: exit status, stdout, stderr.
+    func mmlint(_ arguments: [String], in root: String, environment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: Data, stderr: String) {
+        let exe = Self.repo + "/.build/debug/mmlint"
+        let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
+            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
     /// The line of `needle` after the first line containing `after`.
     func line(of needle: String, after: String, in file: String) throws -> Int {
         let lines = try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: "\n")
@@ -148,21 +169,8 @@ final class KernelTreeTests: XCTestCase {
     /// paths relative to it, exit status 1.
     func testCommandLineOnRealTree() throws {
         let root = try tree("6.1")
-        let exe = Self.repo + "/.build/debug/mmlint"
-        let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
-            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["scan", "-v", "--format", "sarif", "drivers/vfio/pci"]
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1, stderr)
+        let (status, stdout, stderr) = try mmlint(["scan", "-v", "--format", "sarif", "drivers/vfio/pci"], in: root)
+        XCTAssertEqual(status, 1, stderr)
         XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_core.c: flags from compile database"), stderr)
         let sarif = try JSONSerialization.jsonObject(with: stdout) as! [String: Any]
         let result = ((sarif["runs"] as! [[String: Any]])[0]["results"] as! [[String: Any]])[0]
@@ -175,23 +183,9 @@ final class KernelTreeTests: XCTestCase {
     /// parsed, and vfio_pci_core.c's finding still found.
     func testParserCrashOnRealTreeCostsOneFile() throws {
         let root = try tree("6.1")
-        let exe = Self.repo + "/.build/debug/mmlint"
-        let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
-            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["scan", "--no-cache", "-q", "--format", "json", "drivers/vfio/pci"]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["MMLINT_TEST_PARSE_FAULT": "crash=vfio_pci_intrs.c"]) { _, new in new }
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1, stderr)
+        let (status, stdout, stderr) = try mmlint(["scan", "--no-cache", "-q", "--format", "json", "drivers/vfio/pci"],
+                                                  in: root, environment: ["MMLINT_TEST_PARSE_FAULT": "crash=vfio_pci_intrs.c"])
+        XCTAssertEqual(status, 1, stderr)
         XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_intrs.c: the parser crashed (signal 11"), stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: stdout) as? [String: Any])
         let summary = try XCTUnwrap(json["summary"] as? [String: Any])

@@ -1,46 +1,63 @@
-"""Times mmlint check vs clang -fsyntax-only on one file (see check-bench.sh)."""
-import json, os, statistics, subprocess, sys, tempfile, time
+"""Times mmlint check vs clang -fsyntax-only on one file (see check-bench.sh).
+
+Two patches to Linux 6.1's drivers/vfio/pci/vfio_pci_core.c, generated from
+the installed tree: one adds a follow_pfn() call to the fault handler (a
+finding), one adds a harmless line to it (clean). Each is timed alternately
+with clang's floor, memory summed over mmlint and its parse workers."""
+import datetime, json, os, platform, statistics, subprocess, sys, tempfile
 
 from clang_floor import syntax_only
+from proctree import commit_measured, run_measured
 
 tree, mmlint, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 path = "drivers/vfio/pci/vfio_pci_core.c"
 text = open(os.path.join(tree, path)).read()
-edited = text.replace("\tif (io_remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff,",
-                      "\tif (!follow_pfn(vma, vma->vm_start, &pfn))\n\t\tgoto up_out;\n\n"
-                      "\tif (io_remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff,", 1)
-edited = edited.replace("\tvm_fault_t ret = VM_FAULT_NOPAGE;\n\n\tmutex_lock(&vdev->vma_lock);",
-                        "\tvm_fault_t ret = VM_FAULT_NOPAGE;\n\tunsigned long pfn;\n\n\tmutex_lock(&vdev->vma_lock);", 1)
-assert edited != text
+anchor = "\tif (io_remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff,"
+locals_anchor = "\tvm_fault_t ret = VM_FAULT_NOPAGE;\n\n\tmutex_lock(&vdev->vma_lock);"
+variants = {
+    "finding": (text.replace(anchor, "\tif (!follow_pfn(vma, vma->vm_start, &pfn))\n\t\tgoto up_out;\n\n" + anchor, 1)
+                .replace(locals_anchor, "\tvm_fault_t ret = VM_FAULT_NOPAGE;\n\tunsigned long pfn;\n\n"
+                         "\tmutex_lock(&vdev->vma_lock);", 1), (1,)),
+    "clean": (text.replace(anchor, "\tpci_dbg(vdev->pdev, \"fault at %lx\\n\", vmf->address);\n\n" + anchor, 1), (0,)),
+}
 work = tempfile.mkdtemp(prefix="mmlint-bench-")
-open(os.path.join(work, "new.c"), "w").write(edited)
-diff = subprocess.run(["diff", "-u", "-p", "--label", "a/" + path, "--label", "b/" + path,
-                       os.path.join(tree, path), os.path.join(work, "new.c")], capture_output=True, text=True).stdout
-patch = os.path.join(work, "follow_pfn.patch")
-open(patch, "w").write(f"diff --git a/{path} b/{path}\n" + diff)
+patches = {}
+for name, (edited, _) in variants.items():
+    assert edited != text, f"{name}: the anchor text is not in {path}"
+    new = os.path.join(work, f"{name}.c")
+    open(new, "w").write(edited)
+    diff = subprocess.run(["diff", "-u", "-p", "--label", "a/" + path, "--label", "b/" + path,
+                           os.path.join(tree, path), new], capture_output=True, text=True).stdout
+    patches[name] = os.path.join(work, f"{name}.patch")
+    open(patches[name], "w").write(f"diff --git a/{path} b/{path}\n" + diff)
 
 # The compile command of the file, with the GCC-only flags clang rejects
 # dropped (the same translation mmlint applies).
 entry = next(e for e in json.load(open(os.path.join(tree, "compile_commands.json"))) if e["file"].endswith(path))
 clang = syntax_only(entry)
 
-def timed(cmd, cwd, ok):
-    start = time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True)
-    elapsed = time.perf_counter() - start
-    assert result.returncode in ok, (cmd[0], result.returncode, result.stderr[-2000:])
-    return elapsed
+results = {}
+run_measured(clang, entry["directory"])  # warm the page cache
+for name, (_, ok) in variants.items():
+    check = [mmlint, "check", "-q", patches[name]]
+    run_measured(check, tree, ok)
+    mm, cl, mem = [], [], []
+    for _ in range(runs):
+        seconds, peak, _ = run_measured(check, tree, ok)
+        mm.append(seconds)
+        mem.append(peak)
+        cl.append(run_measured(clang, entry["directory"])[0])
+    results[name] = (mm, cl, mem)
 
-check = [mmlint, "check", "-q", patch]
-timed(check, tree, (1,)); timed(clang, entry["directory"], (0,))  # warm the page cache
-mm, cl = [], []
-for _ in range(runs):
-    mm.append(timed(check, tree, (1,)))
-    cl.append(timed(clang, entry["directory"], (0,)))
-m, c = statistics.median(mm), statistics.median(cl)
-print(f"one-file patch check, {path} (Linux 6.1), {runs} runs each, alternating")
-print(f"| command | median s | min s |")
-print(f"| --- | --- | --- |")
-print(f"| mmlint check (pre and post parsed, 2 jobs) | {m:.3f} | {min(mm):.3f} |")
-print(f"| clang-14 -fsyntax-only (same flags) | {c:.3f} | {min(cl):.3f} |")
-print(f"ratio mmlint/clang: {m / c:.2f} (goal <= 1.5)")
+print(f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC — `bench/check-bench.sh {runs}`\n")
+print(f"commit {commit_measured(repo)}; {os.cpu_count()} cores, {platform.machine()}; "
+      f"load average at the end {os.getloadavg()[0]:.2f}; {path} (Linux 6.1), {runs} runs each, alternating\n")
+print("| patch | mmlint check median s (min) | clang-14 -fsyntax-only median s (min) | ratio | goal | peak PSS, mmlint + workers |")
+print("| --- | --- | --- | --- | --- | --- |")
+for name, goal in (("clean", 1.1), ("finding", 1.5)):
+    mm, cl, mem = results[name]
+    m, c = statistics.median(mm), statistics.median(cl)
+    status = "met" if m / c <= goal else "NOT met"
+    print(f"| {name} | {m:.3f} ({min(mm):.3f}) | {c:.3f} ({min(cl):.3f}) | {m / c:.2f}× | ≤ {goal}× ({status}) "
+          f"| {max(mem) / 1024:.0f} MiB |")

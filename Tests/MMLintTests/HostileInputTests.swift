@@ -235,6 +235,9 @@ final class HostileInputTests: XCTestCase {
         // Raised, the line is read and the hunk is judged on its merits.
         let raised = try mmlint(["check", "--tree", tree, "--limit", "line-length=4M", path])
         XCTAssertFalse(raised.stderr.contains("line length limit"), raised.stderr)
+        // demo.h's first line is not `a`: the hunk was read whole and judged.
+        XCTAssertEqual(raised.status, 2)
+        assertOneLineError(raised.stderr, contains: "drivers/demo/demo.h: hunk 1 (@@ -1 +1 @@) does not apply: context not found")
     }
 
     /// A 50,000-file tree: listing stops at the limit, nothing is parsed.

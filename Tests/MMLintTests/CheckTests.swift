@@ -385,6 +385,17 @@ final class CheckTests: XCTestCase {
                       hang.stdout)
     }
 
+    /// A neighbour (an untouched file next to the patched one, read because
+    /// the patch calls into it) that cannot be analysed hides the finding
+    /// it would have completed: it fails the check too.
+    func testANeighbourThatCannotBeAnalysedFailsTheCheck() throws {
+        let outcome = try check([patches + "/new-call-old-helper.patch"], environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_map.c"])
+        XCTAssertEqual(outcome.status, 2, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 0, "the remap is in the file that failed")
+        XCTAssertEqual(failures(outcome), [["file": "drivers/demo/demo_map.c", "version": "as a neighbour of the patched files",
+                                            "cause": Self.crash]])
+    }
+
     /// SARIF: the invocation did not succeed, and a notification names the file.
     func testSARIFCarriesTheFailure() throws {
         let outcome = try check([patches + "/series.mbox"], format: "sarif", environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_map.c"])

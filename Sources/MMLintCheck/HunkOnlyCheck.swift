@@ -16,6 +16,7 @@ enum HunkOnlyCheck {
         var outcomes: [PatchOutcome] = []
         var parsed = 0
         var parseErrors = 0
+        var failed: [(file: String, cause: String, versions: [Int])] = []
         for (offset, patch) in series.patches.enumerated() {
             let number = offset + 1
             var fragments: [(path: String, fragment: HunkFragment)] = []
@@ -24,16 +25,24 @@ enum HunkOnlyCheck {
                 fragments.append((synthetic, HunkFragment(file)))
             }
             // Pass 1; pass 2 declares the locals pass 1 did not know.
-            var units = parse(fragments.map { ($0.path, $0.fragment.text(declaring: [])) }, engine: engine, plan: plan,
-                              jobs: options.jobs)
+            // A fragment that could not be analysed at all fails the check.
+            func parse(_ files: [(String, [UInt8])]) -> [UnitFacts?] {
+                let outcomes = Self.parse(files, engine: engine, plan: plan, jobs: options.jobs)
+                for outcome in outcomes {
+                    guard let failure = outcome.failure else { continue }
+                    let real = fragments.first { $0.path == failure.file }.map { root + "/" + $0.fragment.path } ?? failure.file
+                    failed.append((real, failure.cause, [number]))
+                }
+                return outcomes.map(\.facts)
+            }
+            var units = parse(fragments.map { ($0.path, $0.fragment.text(declaring: [])) })
             var retry: [(Int, [String])] = []
             for (index, unit) in units.enumerated() {
                 let unknown = undeclaredIdentifiers(unit?.errors ?? [])
                 if !unknown.isEmpty { retry.append((index, unknown)) }
             }
             if !retry.isEmpty {
-                let again = parse(retry.map { (fragments[$0.0].path, fragments[$0.0].fragment.text(declaring: $0.1)) },
-                                  engine: engine, plan: plan, jobs: options.jobs)
+                let again = parse(retry.map { (fragments[$0.0].path, fragments[$0.0].fragment.text(declaring: $0.1)) })
                 for (slot, unit) in zip(retry.map(\.0), again) { units[slot] = unit }
             }
             let present = units.compactMap { $0 }
@@ -64,12 +73,16 @@ enum HunkOnlyCheck {
         warnings.append("the patched files are not in \(root): hunk-only mode, each hunk analysed alone "
                         + "with mmlint's prelude (lower confidence); pass --tree with the tree the patch applies to")
         return CheckResult(mode: .hunkOnly, outcomes: outcomes, kernelRoot: tree?.root, kernelVersion: version,
-                           warnings: warnings, parsed: parsed, parseErrors: parseErrors, flagNotes: [])
+                           warnings: warnings, parsed: parsed, parseErrors: parseErrors, flagNotes: [],
+                           failures: CheckFailure.grouped(failed) { patches in
+                               series.patches.count == 1 ? "the hunks of the patch"
+                                   : "the hunks of patch" + (patches.count == 1 ? " " : "es ") + patches.map(String.init).joined(separator: ", ")
+                           })
     }
 
-    static func parse(_ files: [(String, [UInt8])], engine: Engine, plan: FlagPlan, jobs: Int) -> [UnitFacts?] {
+    static func parse(_ files: [(String, [UInt8])], engine: Engine, plan: FlagPlan, jobs: Int) -> [ParseOutcome] {
         let requests = files.map { ParseRequest(path: $0.0, overlay: [$0.0: $0.1], forceBare: true) }
-        return engine.parse(requests, plan: plan, jobs: jobs).map(\.facts)
+        return engine.parse(requests, plan: plan, jobs: jobs)
     }
 
     /// Names from "use of undeclared identifier 'x'" errors, in first-seen order.

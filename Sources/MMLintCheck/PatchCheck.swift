@@ -50,8 +50,74 @@ public struct CheckResult: Sendable {
     public var parsed: Int
     public var parseErrors: Int
     public var flagNotes: [String]
+    /// Versions of files the check needed and could not analyse, one entry
+    /// per file and cause. Any entry makes the answer incomplete: findings in
+    /// those versions are unknown, so "nothing new" cannot be claimed.
+    public var failures: [CheckFailure] = []
 
     public var findings: [Finding] { outcomes.flatMap(\.findings) }
+    /// Every file the check needed was analysed.
+    public var isComplete: Bool { failures.isEmpty }
+}
+
+/// A file the check needed and could not analyse (the parser crashed or
+/// hung, the worker died): not a parse error, which is a diagnostic in a
+/// file that was analysed.
+public struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
+    /// Absolute path in the tree.
+    public var file: String
+    /// Which versions: `before the patch`, `after patch 2`, `as a neighbour
+    /// of the patched files`, `the hunks of the patch`, …
+    public var version: String
+    public var cause: String
+
+    public init(file: String, version: String, cause: String) {
+        self.file = file
+        self.version = version
+        self.cause = cause
+    }
+
+    public var description: String { "\(file) (\(version)): \(cause)" }
+
+    /// One entry per file and cause, its versions (states of the series, or
+    /// whatever `label` makes words of) named together, in the order first seen.
+    static func grouped(_ failed: [(file: String, cause: String, versions: [Int])],
+                        label: ([Int]) -> String) -> [CheckFailure] {
+        var order: [String] = []
+        var merged: [String: (file: String, cause: String, versions: Set<Int>)] = [:]
+        for entry in failed {
+            let key = entry.file + "\u{0}" + entry.cause
+            if merged[key] == nil {
+                order.append(key)
+                merged[key] = (entry.file, entry.cause, [])
+            }
+            merged[key]!.versions.formUnion(entry.versions)
+        }
+        return order.map { key in
+            let entry = merged[key]!
+            return CheckFailure(file: entry.file, version: label(entry.versions.sorted()), cause: entry.cause)
+        }
+    }
+
+    /// `before the patch`, `before and after the patch`, `before the
+    /// series and after patches 1, 3`: states of a series (0: before it,
+    /// k: after patch k) in words.
+    static func states(_ states: [Int], patches: Int) -> String {
+        if patches == 1 {
+            switch (states.contains(0), states.contains(1)) {
+            case (true, true): return "before and after the patch"
+            case (true, false): return "before the patch"
+            default: return "after the patch"
+            }
+        }
+        var parts: [String] = []
+        if states.contains(0) { parts.append("before the series") }
+        let after = states.filter { $0 > 0 }
+        if !after.isEmpty {
+            parts.append((after.count == 1 ? "after patch " : "after patches ") + after.map(String.init).joined(separator: ", "))
+        }
+        return parts.joined(separator: " and ")
+    }
 }
 
 /// Why a check could not run.
@@ -229,6 +295,12 @@ struct TreeCheck {
             Program(units: indices.compactMap { outcomes[$0].facts } + neighbourUnits,
                     faultContext: engine.knowledge.faultContext, kernelVersion: version)
         }
+        // Files of each state that could not be analysed: their old findings
+        // cannot be called fixed.
+        var failedIn = [Set<String>](repeating: [], count: stateRequests.count)
+        for (state, indices) in stateRequests.enumerated() {
+            for index in indices where outcomes[index].facts == nil { failedIn[state].insert(requests[index].path) }
+        }
         var results: [PatchOutcome] = []
         for (offset, patch) in series.patches.enumerated() {
             let k = offset + 1
@@ -241,7 +313,7 @@ struct TreeCheck {
                 finding.patchSubject = patch.subject
                 return finding
             }
-            let fixed = subtract(before, after, key: looseKey)
+            let fixed = subtract(before, after, key: looseKey).filter { !failedIn[k].contains($0.location.file) }
             var images: [String: [UInt8]] = [:]
             for (path, file) in snapshots[k] {
                 if case .present(let bytes) = file { images[root + "/" + path] = bytes }
@@ -251,19 +323,35 @@ struct TreeCheck {
         }
         let units = outcomes.compactMap(\.facts)
         var warnings = plan.warnings
-        // A version that libclang could not parse (crash, timeout) has no
-        // findings: say so, or "nothing new" would be a silent guess.
-        var seenFailures = Set<String>()
-        for failure in outcomes.compactMap(\.failure) where seenFailures.insert(failure).inserted {
-            warnings.append(failure + "; findings in it are not known")
-        }
         if alreadyApplied {
             warnings.append("the series is already in the tree: checked against the tree with it taken back out")
         }
         return CheckResult(mode: .tree, outcomes: results, kernelRoot: plan.tree?.root, kernelVersion: version,
                            warnings: warnings, parsed: units.count,
                            parseErrors: units.reduce(0) { $0 + $1.errors.count },
-                           flagNotes: Array(Set(outcomes.map(\.note))).sorted())
+                           flagNotes: Array(Set(outcomes.map(\.note))).sorted(),
+                           failures: failures(outcomes, stateRequests: stateRequests, neighbourStart: neighbourStart))
+    }
+
+    /// A version that could not be analysed has no findings: each is named
+    /// with the states of the series it stands for, or "nothing new" would
+    /// be a silent guess.
+    func failures(_ outcomes: [ParseOutcome], stateRequests: [[Int]], neighbourStart: Int) -> [CheckFailure] {
+        let neighbour = -1
+        var states: [Int: [Int]] = [:]
+        for (state, indices) in stateRequests.enumerated() {
+            for index in indices { states[index, default: []].append(state) }
+        }
+        let failed = outcomes.enumerated().compactMap { index, outcome in
+            outcome.failure.map { failure in
+                (file: failure.file, cause: failure.cause,
+                 versions: index >= neighbourStart ? [neighbour] : states[index] ?? [])
+            }
+        }
+        return CheckFailure.grouped(failed) { versions in
+            versions == [neighbour] ? "as a neighbour of the patched files"
+                : CheckFailure.states(versions.filter { $0 != neighbour }, patches: series.patches.count)
+        }
     }
 
     /// The states of the touched files after each patch (index 0: before

@@ -50,8 +50,9 @@ public struct AnalysisResult: Sendable {
     public var units: [UnitFacts]
     /// How many units came from the fact cache.
     public var cached: Int
-    /// Files libclang could not parse at all (no facts), with the reason.
-    public var failures: [String]
+    /// Files that could not be analysed at all (no facts): libclang gave no
+    /// translation unit, the parser crashed or hung, the worker died.
+    public var failures: [AnalysisFailure]
     /// The kernel tree the files belong to, when there is one.
     public var kernelRoot: String?
     public var kernelVersion: KernelVersion?
@@ -217,9 +218,11 @@ public final class Engine: Sendable {
                         if let facts = reply.facts, let key {
                             cache?.store(key, facts: facts, inputs: reply.included)
                         }
-                        slots.set(i, ParseOutcome(facts: reply.facts, failure: reply.failure, note: job.note, cached: false))
+                        slots.set(i, ParseOutcome(facts: reply.facts,
+                                                  failure: reply.failure.map { AnalysisFailure(file: request.path, message: $0) },
+                                                  note: job.note, cached: false))
                     case .fault(let why):
-                        slots.set(i, ParseOutcome(facts: nil, failure: "\(request.path): \(why); the file was skipped",
+                        slots.set(i, ParseOutcome(facts: nil, failure: AnalysisFailure(file: request.path, cause: why),
                                                   note: job.note, cached: false))
                     }
                     continue
@@ -232,11 +235,15 @@ public final class Engine: Sendable {
                     }
                     slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: false))
                 } catch {
-                    slots.set(i, ParseOutcome(facts: nil, failure: String(describing: error), note: job.note, cached: false))
+                    slots.set(i, ParseOutcome(facts: nil, failure: AnalysisFailure(file: request.path, message: String(describing: error)),
+                                              note: job.note, cached: false))
                 }
             }
         }
-        return slots.values.map { $0 ?? ParseOutcome(facts: nil, failure: "not parsed", note: "", cached: false) }
+        return slots.values.enumerated().map { i, slot in
+            slot ?? ParseOutcome(facts: nil, failure: AnalysisFailure(file: requests[i].path, cause: "not parsed"),
+                                 note: "", cached: false)
+        }
     }
 
     /// Runs the rules over the program the units make; findings in report
@@ -271,10 +278,32 @@ public struct ParseRequest: Sendable {
     }
 }
 
+/// A file that could not be analysed: no facts at all, so nothing is known
+/// about it (unlike parse errors, which are diagnostics in a file that was).
+public struct AnalysisFailure: Sendable, Hashable, CustomStringConvertible {
+    /// The file asked for (absolute).
+    public var file: String
+    /// Why: the parser crashed, hung, or libclang gave no translation unit.
+    public var cause: String
+
+    public init(file: String, cause: String) {
+        self.file = file
+        self.cause = cause
+    }
+
+    /// From a message that may already start with the file's name (libclang's errors do).
+    init(file: String, message: String) {
+        self.file = file
+        cause = message.hasPrefix(file + ": ") ? String(message.dropFirst(file.count + 2)) : message
+    }
+
+    public var description: String { "\(file): \(cause)" }
+}
+
 /// What parsing one request gave.
 public struct ParseOutcome: Sendable {
     public var facts: UnitFacts?
-    public var failure: String?
+    public var failure: AnalysisFailure?
     /// Which flags were used, for verbose output.
     public var note: String
     /// Taken from the fact cache instead of parsed.

@@ -7,6 +7,8 @@ import MMLintCore
 /// high-confidence findings are ERROR and the rest WARNING — unless the
 /// project config sets the rule's severity: then error is ERROR, warning
 /// WARNING and note CHECK (checkpatch's level for a reviewer's attention).
+/// A file that could not be analysed is an ERROR line too, after the
+/// findings: b4 must not read an unanalysed patch as clean.
 public enum CheckpatchReporter {
     public static func render(_ report: Report) -> String {
         var out = ""
@@ -20,6 +22,11 @@ public enum CheckpatchReporter {
             }
             out += "\(report.display(finding.location.file)):\(finding.location.line): \(level): "
                 + "\(finding.message); \(finding.suggestion) [\(finding.ruleID)]\n"
+        }
+        for failure in report.failures {
+            out += "\(report.display(failure.file)): ERROR: mmlint could not analyse this file"
+                + (failure.version.map { " (\($0))" } ?? "") + ": \(failure.cause); "
+                + "mm API misuse in it would go unseen\n"
         }
         return out
     }

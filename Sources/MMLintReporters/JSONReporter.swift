@@ -14,6 +14,7 @@ public enum JSONReporter {
         var mode: String?
         var findings: [Item]
         var fixed: [Item]?
+        var failures: [Report.Failure]
         var summary: Report.Summary
     }
     struct Tool: Encodable { var name: String; var version: String }
@@ -42,6 +43,7 @@ public enum JSONReporter {
             mode: report.mode,
             findings: report.findings.map { item($0, report) },
             fixed: report.mode == nil ? nil : report.fixed.map { item($0, report) },
+            failures: report.failures.map { Report.Failure(file: report.display($0.file), version: $0.version, cause: $0.cause) },
             summary: report.summary)
         return encode(document)
     }

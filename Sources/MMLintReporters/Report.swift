@@ -22,6 +22,26 @@ public struct Report: Sendable {
     /// findings carry it already; SARIF's rule level and checkpatch's
     /// ERROR/WARNING follow it too.
     public var severities: [String: Severity]
+    /// Files (or versions of files) that could not be analysed at all: the
+    /// run is incomplete, whatever the findings say.
+    public var failures: [Failure]
+
+    /// A file mmlint could not analyse (the parser crashed or hung, the
+    /// worker died, libclang gave no translation unit). Parse errors in a
+    /// file that was analysed are not failures.
+    public struct Failure: Codable, Sendable, Equatable {
+        /// As given (absolute); shown relative to the root.
+        public var file: String
+        /// `check`: which version of the file (`before the patch`, `after
+        /// patch 2`, `neighbour`, …); nil for `scan`.
+        public var version: String?
+        public var cause: String
+        public init(file: String, version: String? = nil, cause: String) {
+            self.file = file
+            self.version = version
+            self.cause = cause
+        }
+    }
 
     public struct Summary: Codable, Sendable, Equatable {
         /// Files named by the command (after folders were searched).
@@ -56,7 +76,8 @@ public struct Report: Sendable {
 
     public init(findings: [Finding], rules: [RuleDescription], root: String, kernelVersion: KernelVersion?,
                 severities: [String: Severity] = [:], summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine,
-                mode: String? = nil, fixed: [Finding] = [], patches: [(number: Int, subject: String?)] = []) {
+                mode: String? = nil, fixed: [Finding] = [], patches: [(number: Int, subject: String?)] = [],
+                failures: [Failure] = []) {
         self.findings = findings
         self.rules = rules
         self.root = root
@@ -67,6 +88,19 @@ public struct Report: Sendable {
         self.fixed = fixed
         self.patches = patches
         self.severities = severities
+        self.failures = failures
+    }
+
+    /// True when every file the run needed was analysed.
+    public var isComplete: Bool { failures.isEmpty }
+
+    /// The one line that says a file could not be analysed: file, version, cause.
+    public func failureLine(_ failure: Failure) -> String {
+        Self.failureLine(file: display(failure.file), version: failure.version, cause: failure.cause)
+    }
+
+    public static func failureLine(file: String, version: String?, cause: String) -> String {
+        file + (version.map { " (\($0))" } ?? "") + " could not be analysed: " + cause
     }
 
     /// `file` relative to the root.

@@ -14,8 +14,25 @@ public enum SARIFReporter {
         var tool: Tool
         var originalUriBaseIds: [String: ArtifactLocation]
         var results: [Result]
+        var invocations: [Invocation]
         var properties: [String: String]
     }
+    /// Whether the run analysed everything it needed; each file it could not
+    /// analyse is an error notification naming the file.
+    struct Invocation: Encodable {
+        var executionSuccessful: Bool
+        var toolExecutionNotifications: [Notification]
+    }
+    struct Notification: Encodable {
+        var level: String
+        var message: Text
+        var locations: [NotificationLocation]
+        var descriptor: Descriptor
+        var properties: [String: String]?
+    }
+    struct NotificationLocation: Encodable { var physicalLocation: ArtifactOnly }
+    struct ArtifactOnly: Encodable { var artifactLocation: ArtifactLocation }
+    struct Descriptor: Encodable { var id: String }
     struct Tool: Encodable { var driver: Driver }
     struct Driver: Encodable {
         var name: String
@@ -75,8 +92,7 @@ public enum SARIFReporter {
                 level: f.severity == .note ? "note" : f.severity.rawValue,
                 message: Text(text: f.message + "; " + f.suggestion),
                 locations: [Location(physicalLocation: PhysicalLocation(
-                    artifactLocation: ArtifactLocation(uri: uriPath(report.display(f.location.file)),
-                                                       uriBaseId: f.location.file.hasPrefix("/") && report.display(f.location.file) == f.location.file ? nil : "SRCROOT"),
+                    artifactLocation: artifact(f.location.file, report),
                     region: Region(startLine: f.location.line, startColumn: f.location.column)))],
                 partialFingerprints: ["mmlintKey/v1": fingerprint.hex],
                 properties: ResultProperties(function: f.function, callee: f.callee, chain: f.chain,
@@ -89,13 +105,29 @@ public enum SARIFReporter {
             properties["checkMode"] = mode
             properties["fixedFindings"] = String(report.fixed.count)
         }
+        let notifications = report.failures.map { failure in
+            Notification(level: "error", message: Text(text: report.failureLine(failure)),
+                         locations: [NotificationLocation(physicalLocation: ArtifactOnly(artifactLocation: artifact(failure.file, report)))],
+                         descriptor: Descriptor(id: analysisFailureID),
+                         properties: failure.version.map { ["version": $0] })
+        }
+        let invocation = Invocation(executionSuccessful: report.failures.isEmpty, toolExecutionNotifications: notifications)
         let root = report.root.hasSuffix("/") ? report.root : report.root + "/"
         let log = Log(runs: [Run(
             tool: Tool(driver: Driver(name: ToolInfo.name, version: ToolInfo.version,
                                       informationUri: ToolInfo.informationURI, rules: rules)),
             originalUriBaseIds: ["SRCROOT": ArtifactLocation(uri: "file://" + uriPath(root), uriBaseId: nil)],
-            results: results, properties: properties)])
+            results: results, invocations: [invocation], properties: properties)])
         return JSONReporter.encode(log)
+    }
+
+    /// The id of the notification for a file that could not be analysed.
+    static let analysisFailureID = "mmlint-analysis-failed"
+
+    /// A file relative to `SRCROOT` when it is under the root, else absolute.
+    static func artifact(_ file: String, _ report: Report) -> ArtifactLocation {
+        let shown = report.display(file)
+        return ArtifactLocation(uri: uriPath(shown), uriBaseId: file.hasPrefix("/") && shown == file ? nil : "SRCROOT")
     }
 
     /// `mm-remap-in-fault` → `MmRemapInFault`.

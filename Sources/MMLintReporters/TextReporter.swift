@@ -63,6 +63,8 @@ public enum TextReporter {
             text += " (patch " + introducing.map(String.init).joined(separator: ", ") + ")"
         }
         if !report.fixed.isEmpty { text += ", \(report.fixed.count) fixed" }
+        let failed = Set(report.failures.map(\.file)).count
+        if failed > 0 { text += ", \(failed) file\(failed == 1 ? "" : "s") could not be analysed" }
         text += String(format: ", %.2fs", report.summary.seconds)
         for fixed in report.fixed {
             let which = count > 1 ? "patch \(fixed.patchIndex ?? 0)" : "the patch"

@@ -39,7 +39,9 @@ struct Check: ParsableCommand {
         do {
             let (engine, root, series, result) = try input.check()
             emit(result, series: series, engine: engine, root: root, started: started)
-            status = result.findings.isEmpty ? .clean : .findings
+            // A file that could not be analysed may hide what the patch adds:
+            // never "clean", whatever was found elsewhere.
+            status = !result.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
         } catch let error as CustomStringConvertible & Error {
             // Input problems (CheckError, EngineError, PatchError) say what to do.
             printError("mmlint: " + error.description)
@@ -60,10 +62,11 @@ struct Check: ParsableCommand {
             all.merge(outcome.images) { _, newer in newer }
         }
         let findings = result.findings
+        let failures = result.failures.map { Report.Failure(file: $0.file, version: $0.version, cause: $0.cause) }
         let report = Report(
             findings: findings, rules: engine.rules.map(\.description), root: root,
             kernelVersion: result.kernelVersion, severities: engine.severities,
-            summary: Report.Summary(files: result.parsed, parsed: result.parsed, failed: 0,
+            summary: Report.Summary(files: result.parsed + failures.count, parsed: result.parsed, failed: failures.count,
                                     filesWithParseErrors: 0, parseErrors: result.parseErrors,
                                     findings: findings.count, seconds: Date().timeIntervalSince(started)),
             sourceLine: { path, line in
@@ -77,7 +80,8 @@ struct Check: ParsableCommand {
             fixed: result.outcomes.flatMap { outcome in
                 outcome.fixed.map { var f = $0; f.patchIndex = outcome.number; f.patchSubject = outcome.patch.subject; return f }
             },
-            patches: result.outcomes.map { ($0.number, $0.patch.fullSubject ?? $0.patch.subject) })
+            patches: result.outcomes.map { ($0.number, $0.patch.fullSubject ?? $0.patch.subject) },
+            failures: failures)
         let output: String
         switch format {
         case .text: output = TextReporter.render(report)
@@ -86,6 +90,9 @@ struct Check: ParsableCommand {
         case .checkpatch: output = CheckpatchReporter.render(report)
         }
         FileHandle.standardOutput.write(Data(output.utf8))
+        // After what was found; checkpatch output carries them as ERROR lines
+        // (a stderr line would count twice with b4).
+        if format != .checkpatch { printFailures(report) }
         if !quiet { printError(TextReporter.checkSummary(report)) }
     }
 }

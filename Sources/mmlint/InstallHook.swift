@@ -9,8 +9,9 @@ struct InstallHook: ParsableCommand {
         abstract: "Install a git sendemail-validate hook that runs `mmlint check` on each patch.",
         discussion: """
             git send-email runs the hook on each patch before sending anything; a patch \
-            with new findings (or one that does not apply to the worktree) stops the \
-            send. `git send-email --no-validate` bypasses it.
+            with new findings, one that does not apply to the worktree, or one touching a \
+            file mmlint could not analyse (parser crash or timeout) stops the send. \
+            `git send-email --no-validate` bypasses it.
             """)
 
     @Option(help: "The git worktree (default: the one containing the current folder).")
@@ -41,7 +42,8 @@ struct InstallHook: ParsableCommand {
             #!/bin/sh
             \(Self.marker)
             # git send-email runs this on each patch ($1) from the worktree's top;
-            # a non-zero exit stops the send. Bypass: git send-email --no-validate.
+            # a non-zero exit (1: new findings, 2: an error, or a file mmlint
+            # could not analyse) stops the send. Bypass: git send-email --no-validate.
             exec \(shellQuote(executable)) check --tree "$(git rev-parse --show-toplevel)" "$1"
 
             """

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintReporters
 
 /// The `mmlint` command.
 struct MMLint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mmlint",
         abstract: "Find mm API misuse in Linux kernel C: remap in fault handlers, follow_pfn() and friends.",
-        discussion: "Exit status: 0 no findings, 1 findings, 2 usage or input error.",
+        discussion: "Exit status: 0 no findings, 1 findings, 2 usage or input error, or a file that could not be analysed.",
         version: ToolInfo.version,
         subcommands: [Scan.self, Check.self, Review.self, InstallHook.self, Rules.self, Explain.self])
 }
@@ -16,6 +17,12 @@ struct MMLint: ParsableCommand {
 /// Exit status as documented: 0 clean, 1 findings, 2 errors.
 enum Status: Int32 {
     case clean = 0, findings = 1, error = 2
+}
+
+/// One line on stderr per file that could not be analysed, even with -q:
+/// the run is incomplete and exits 2.
+func printFailures(_ report: Report) {
+    for failure in report.failures { printError("mmlint: error: " + report.failureLine(failure)) }
 }
 
 /// Writes to standard error.

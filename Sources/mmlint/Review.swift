@@ -4,6 +4,7 @@ import MMLintCheck
 import MMLintCore
 import MMLintEngine
 import MMLintPatch
+import MMLintReporters
 
 /// `mmlint review`: drafts the reply a kernel reviewer would send to a patch
 /// mail, one per patch with new findings. Never sends anything.
@@ -13,7 +14,8 @@ struct Review: ParsableCommand {
         discussion: """
             Input: a patch mail or a series (mbox, .eml, b4 am or git format-patch output, or -). \
             Output: an mbox on stdout, or with -o DIR one .eml per reply, named to sort in \
-            series order. Exit status: 0 no reply needed, 1 replies written, 2 input errors.
+            series order. Exit status: 0 no reply needed, 1 replies written, 2 input errors \
+            or a file that could not be analysed (the replies found are written first).
             """)
 
     @OptionGroup var input: PatchInput
@@ -46,13 +48,20 @@ struct Review: ParsableCommand {
             } else {
                 FileHandle.standardOutput.write(Data(ReviewWriter.mboxData(replies, date: date)))
             }
+            // A patch with no reply is not one that looks fine when a file it
+            // touches could not be analysed: say which, and exit 2.
+            for failure in result.failures {
+                printError("mmlint: error: " + Report.failureLine(file: Paths.relative(failure.file, to: root),
+                                                                  version: failure.version, cause: failure.cause))
+            }
             if !quiet {
                 printError("mmlint: \(replies.count) repl\(replies.count == 1 ? "y" : "ies") for "
                            + "\(result.outcomes.count) patch\(result.outcomes.count == 1 ? "" : "es") "
                            + "(\(result.findings.count) finding\(result.findings.count == 1 ? "" : "s"), "
-                           + "\(result.mode.rawValue) mode)")
+                           + "\(result.mode.rawValue) mode"
+                           + (result.isComplete ? "" : "; incomplete: \(result.failures.count) could not be analysed") + ")")
             }
-            status = replies.isEmpty ? .clean : .findings
+            status = !result.isComplete ? .error : replies.isEmpty ? .clean : .findings
         } catch let error as CustomStringConvertible & Error {
             // Input problems (CheckError, EngineError, PatchError) say what to do.
             printError("mmlint: " + error.description)

@@ -102,7 +102,6 @@ struct Scan: ParsableCommand {
                 progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
             bar?.clear()
             for warning in result.warnings { printError("mmlint: warning: " + warning) }
-            for failure in result.failures { printError("mmlint: error: " + failure) }
             let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
             if verbose {
                 if let version = result.kernelVersion { printError("mmlint: kernel version \(version)") }
@@ -127,10 +126,14 @@ struct Scan: ParsableCommand {
                     parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
             report.severities = engine.severities
+            report.failures = result.failures.map { Report.Failure(file: $0.file, cause: $0.cause) }
             let output = OutputFormat(rawValue: format.rawValue)!.render(report)
             FileHandle.standardOutput.write(Data(output.utf8))
+            printFailures(report)
             if !quiet { printError(TextReporter.summary(report)) }
-            status = result.findings.isEmpty ? .clean : .findings
+            // A file that could not be analysed may hold what the scan looks
+            // for: the findings printed are all that is known, not all there is.
+            status = !report.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
         } catch {
             printError("mmlint: " + error.description)
         }

@@ -63,10 +63,18 @@ final class CheckOnKernelTests: XCTestCase {
         return text.replacingCharacters(in: range, with: new)
     }
 
-    func check(_ mail: [UInt8], root: String) throws -> CheckResult {
+    /// Checks the mail; both versions of the file must have been analysed,
+    /// or "no new finding" would mean nothing.
+    func check(_ mail: [UInt8], root: String, file: StaticString = #filePath, line: UInt = #line) throws -> CheckResult {
         let series = try PatchReader.read(mail, name: "test.patch")
-        return try PatchCheck.run(series, engine: KernelTreeTests.engine, options: CheckOptions(
+        let result = try PatchCheck.run(series, engine: KernelTreeTests.engine, options: CheckOptions(
             tree: root, compileDatabase: try CompileDatabase(at: root + "/compile_commands.json")))
+        XCTAssertEqual(result.mode, .tree, file: file, line: line)
+        XCTAssertEqual(result.failures, [], file: file, line: line)
+        XCTAssertTrue(result.isComplete, file: file, line: line)
+        // Before and after the patch, plus any neighbour read for call paths.
+        XCTAssertGreaterThanOrEqual(result.parsed, 2, file: file, line: line)
+        return result
     }
 
     /// The reference situation: a new follow_pfn() in vfio_pci_mmap_fault.
@@ -138,5 +146,33 @@ final class CheckOnKernelTests: XCTestCase {
         XCTAssertTrue(lines[quoted + 2].hasPrefix("follow_pfn() in a fault path"), lines[quoted + 2])
         XCTAssertTrue(body.contains("> diff --git a/\(path) b/\(path)"), body)
         XCTAssertFalse(body.contains("io_remap_pfn_range() maps"), "the old finding is not the author's: \(body)")
+    }
+
+    /// The reproducer of a gate that failed open: every parse times out, so
+    /// nothing is known about the patch. The checkpatch output b4 reads has
+    /// an ERROR line naming the file, stderr stays empty, and the exit
+    /// status is 2 (it was 0, with nothing printed).
+    func testTimeoutOnTheRealTreeFailsClosed() throws {
+        let root = try tree()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmlint-kcheck-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(try followPfnPatch(root)).write(to: URL(fileURLWithPath: dir + "/x.patch"))
+        let arguments = ["check", "--tree", root, "--format", "checkpatch", dir + "/x.patch"]
+        let (status, stdout, stderr) = try KernelTreeTests.mmlint(arguments, in: dir,
+                                                                  environment: ["MMLINT_PARSE_TIMEOUT": "0.01"])
+        XCTAssertEqual(status, 2, stderr)
+        XCTAssertEqual(stderr, "")
+        XCTAssertEqual(String(decoding: stdout, as: UTF8.self),
+                       "\(path): ERROR: mmlint could not analyse this file (before and after the patch): parsing took longer "
+                       + "than 0.01 s and was stopped (MMLINT_PARSE_TIMEOUT sets the limit); mm API misuse in it would go unseen\n")
+
+        // With the default timeout the same command reports the finding, and only it.
+        let normal = try KernelTreeTests.mmlint(arguments, in: dir)
+        XCTAssertEqual(normal.status, 1, normal.stderr)
+        let lines = String(decoding: normal.stdout, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "\(lines)")
+        XCTAssertTrue(lines.first?.hasPrefix("\(path):") ?? false, "\(lines)")
+        XCTAssertTrue(lines.first?.hasSuffix("[mm-follow-pfn]") ?? false, "\(lines)")
     }
 }

@@ -43,10 +43,30 @@ final class KernelTreeTests: XCTestCase {
         try database(root).entries.keys.filter { $0.hasPrefix(root + "/drivers/vfio/") }.sorted()
     }
 
+    /// Every one of `files` was analysed: as many units as files, each of
+    /// them one of the files, and no failure. A test that asserts "no
+    /// finding" proves nothing unless the files were parsed.
+    @discardableResult
+    func assertAnalysed(_ result: AnalysisResult, _ files: [String], _ what: String = "",
+                        file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        XCTAssertFalse(files.isEmpty, "no file to analyse \(what)", file: file, line: line)
+        XCTAssertEqual(result.failures, [], what, file: file, line: line)
+        XCTAssertEqual(result.units.map(\.file).sorted(), files.sorted(), what, file: file, line: line)
+        for unit in result.units {
+            XCTAssertFalse(unit.functions.isEmpty, "\(what) \(unit.file) yielded no functions", file: file, line: line)
+        }
+        return result.failures.isEmpty && result.units.count == files.count
+    }
+
     /// Runs the built `mmlint` in `root`: exit status, stdout, stderr.
     func mmlint(_ arguments: [String], in root: String, environment: [String: String] = [:]) throws
         -> (status: Int32, stdout: Data, stderr: String) {
-        let exe = Self.repo + "/.build/debug/mmlint"
+        try Self.mmlint(arguments, in: root, environment: environment)
+    }
+
+    static func mmlint(_ arguments: [String], in root: String, environment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: Data, stderr: String) {
+        let exe = repo + "/.build/debug/mmlint"
         let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
             : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
         let process = Process()
@@ -75,6 +95,7 @@ final class KernelTreeTests: XCTestCase {
     func test61VfioGivesExactlyTheFaultHandlerRemap() throws {
         let root = try tree("6.1")
         let result = Self.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
+        assertAnalysed(result, vfioFiles(root))
         XCTAssertEqual(result.kernelVersion?.major, 6)
         XCTAssertEqual(result.kernelVersion?.minor, 1)
         XCTAssertEqual(result.findings.count, 1, result.findings.map(\.message).joined(separator: "\n"))
@@ -96,6 +117,7 @@ final class KernelTreeTests: XCTestCase {
     func test612VfioIsCleanAndItsHandlersWereSeen() throws {
         let root = try tree("6.12")
         let result = Self.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
+        assertAnalysed(result, vfioFiles(root))
         XCTAssertEqual(result.findings.map(\.message), [])
         // Not an empty analysis: the fixed handlers are roots and reach the vmf_* call.
         let labels = Set(result.program.roots.map(\.label))
@@ -113,12 +135,10 @@ final class KernelTreeTests: XCTestCase {
             let files = try builtVfioFiles(root)
             XCTAssertGreaterThanOrEqual(files.count, 14, version)
             let result = Self.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
-            XCTAssertEqual(result.failures, [], version)
-            XCTAssertEqual(result.units.count, files.count, version)
+            assertAnalysed(result, files, version)
             for unit in result.units {
                 XCTAssertEqual(unit.flagMode, .compileDatabase, unit.file)
                 XCTAssertEqual(unit.errors.map(\.message), [], "\(version): \(unit.file)")
-                XCTAssertFalse(unit.functions.isEmpty, "\(version): \(unit.file) yielded no functions")
             }
         }
     }
@@ -131,6 +151,9 @@ final class KernelTreeTests: XCTestCase {
             let files = try builtVfioFiles(root)
             let withDatabase = Self.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
             let synthesized = Self.engine.analyze(AnalysisOptions(files: files))
+            // Equal findings and functions mean something only when both parsed every file.
+            assertAnalysed(withDatabase, files, "\(version) with the database")
+            assertAnalysed(synthesized, files, "\(version) with kernel-tree flags")
             for unit in synthesized.units {
                 XCTAssertEqual(unit.flagMode, .kernelTree, unit.file)
                 XCTAssertEqual(unit.errors.map(\.message), [], "\(version): \(unit.file)")
@@ -145,6 +168,7 @@ final class KernelTreeTests: XCTestCase {
         let root = try tree("6.1")
         let file = root + "/drivers/media/v4l2-core/videobuf-dma-contig.c"
         let result = Self.engine.analyze(AnalysisOptions(files: [file]))
+        assertAnalysed(result, [file])
         XCTAssertEqual(result.units.first?.errors.map(\.message), [])
         XCTAssertEqual(result.findings.map(\.ruleID), ["mm-follow-pfn"])
         XCTAssertEqual(result.findings.first?.location.line, try line(of: "follow_pfn(vma", after: "videobuf_dma_contig_user_get", in: file))
@@ -158,6 +182,9 @@ final class KernelTreeTests: XCTestCase {
             let files = ["drivers/gpu/drm/i915/gem/i915_gem_mman.c", "drivers/gpu/drm/nouveau/nouveau_gem.c",
                          "drivers/gpu/drm/amd/amdgpu/amdgpu_gem.c"].map { root + "/" + $0 }
             let result = Self.engine.analyze(AnalysisOptions(files: files))
+            // All three parsed: an empty result would pass the loop below.
+            assertAnalysed(result, files, version)
+            XCTAssertEqual(result.units.count, 3, version)
             for unit in result.units {
                 XCTAssertEqual(unit.flagMode, .kernelTree)
                 XCTAssertEqual(unit.errors.map(\.message), [], "\(version): \(unit.file)")
@@ -173,21 +200,37 @@ final class KernelTreeTests: XCTestCase {
         XCTAssertEqual(status, 1, stderr)
         XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_core.c: flags from compile database"), stderr)
         let sarif = try JSONSerialization.jsonObject(with: stdout) as! [String: Any]
-        let result = ((sarif["runs"] as! [[String: Any]])[0]["results"] as! [[String: Any]])[0]
+        let run = (sarif["runs"] as! [[String: Any]])[0]
+        XCTAssertEqual((run["invocations"] as? [[String: Any]])?.first?["executionSuccessful"] as? Bool, true)
+        // Every file of the folder was parsed (the summary counts them) and none failed.
+        let pci = FileManager.default.enumerator(atPath: root + "/drivers/vfio/pci")?.allObjects as? [String] ?? []
+        let count = pci.filter { $0.hasSuffix(".c") }.count
+        XCTAssertGreaterThan(count, 5)
+        let summary = try XCTUnwrap(stderr.range(of: #"mmlint: (\d+) files, (\d+) parsed(, (\d+) cached)?, \d+ parse error"#,
+                                                 options: .regularExpression).map { String(stderr[$0]) }, stderr)
+        let numbers = summary.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        XCTAssertEqual(numbers.first, count, summary)
+        XCTAssertEqual(numbers.dropFirst().dropLast().reduce(0, +), count, "parsed + cached: \(summary)")
+        XCTAssertFalse(stderr.contains("failed") || stderr.contains("could not be analysed"), stderr)
+        let result = (run["results"] as! [[String: Any]])[0]
         let location = (result["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any]
         XCTAssertEqual((location["artifactLocation"] as! [String: Any])["uri"] as? String, "drivers/vfio/pci/vfio_pci_core.c")
     }
 
     /// A file that crashes the parser (test-only fault injection in the
-    /// parse worker) costs that file only: reported by name, the others
-    /// parsed, and vfio_pci_core.c's finding still found.
+    /// parse worker) costs that file only: the others parsed and
+    /// vfio_pci_core.c's finding still found; then the file is named and the
+    /// scan exits 2, never 1 (the findings are not all there is).
     func testParserCrashOnRealTreeCostsOneFile() throws {
         let root = try tree("6.1")
         let (status, stdout, stderr) = try mmlint(["scan", "--no-cache", "-q", "--format", "json", "drivers/vfio/pci"],
                                                   in: root, environment: ["MMLINT_TEST_PARSE_FAULT": "crash=vfio_pci_intrs.c"])
-        XCTAssertEqual(status, 1, stderr)
-        XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_intrs.c: the parser crashed (signal 11"), stderr)
+        XCTAssertEqual(status, 2, stderr)
+        XCTAssertEqual(stderr, "mmlint: error: drivers/vfio/pci/vfio_pci_intrs.c could not be analysed: "
+                       + "the parser crashed (signal 11, segmentation fault)\n")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: stdout) as? [String: Any])
+        XCTAssertEqual((json["failures"] as? [[String: Any]])?.map { $0["file"] as? String },
+                       ["drivers/vfio/pci/vfio_pci_intrs.c"])
         let summary = try XCTUnwrap(json["summary"] as? [String: Any])
         XCTAssertEqual(summary["failed"] as? Int, 1)
         XCTAssertEqual((summary["parsed"] as? Int).map { $0 + 1 }, summary["files"] as? Int)

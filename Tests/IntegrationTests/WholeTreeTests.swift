@@ -37,6 +37,7 @@ final class WholeTreeTests: XCTestCase {
         let result = Self.engine.analyze(AnalysisOptions(
             files: selection.files, compileDatabase: try CompileDatabase(at: root + "/compile_commands.json"), jobs: 2))
         XCTAssertEqual(result.failures, [])
+        XCTAssertEqual(result.units.count, selection.files.count, "every selected file was analysed")
         let findings = result.findings.map { finding in
             "\(finding.ruleID) \(finding.location.file.dropFirst(root.count + 1)):\(finding.location.line):"
                 + "\(finding.location.column) \(finding.function) \(finding.callee)"

@@ -52,6 +52,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         XCTAssertEqual(result.stdout, "")
         XCTAssertEqual(result.stderr, "")
+        // Clean because the files were read, not because nothing was.
+        let json = try runCommand(Repo.executable, ["scan", "-q", "--no-cache", "--format", "json", "fixtures/no-findings"],
+                                  in: Repo.root)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let summary = try XCTUnwrap(object["summary"] as? [String: Any])
+        let files = cFiles(in: Repo.fixtures + "/no-findings").count
+        XCTAssertGreaterThan(files, 0)
+        XCTAssertEqual(summary["files"] as? Int, files)
+        XCTAssertEqual(summary["parsed"] as? Int, files)
+        XCTAssertEqual(summary["failed"] as? Int, 0)
+        XCTAssertEqual((object["failures"] as? [Any])?.count, 0)
+    }
+
+    /// The top-level help states the exit status, a file that could not be
+    /// analysed included.
+    func testHelpStatesTheExitStatus() throws {
+        let help = try runCommand(Repo.executable, ["--help"])
+        XCTAssertEqual(help.status, 0)
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(words.contains("2 usage or input error, or a file that could not be analysed"), help.stdout)
     }
 
     func testVerboseSaysWhereFlagsCameFrom() throws {
@@ -93,6 +114,7 @@ final class CLITests: XCTestCase {
 
     func testKernelVersionOptionChangesAdvice() throws {
         let result = try runCommand(Repo.executable, ["scan", "-q", "--kernel-version", "6.12", "fixtures/follow-pfn"], in: Repo.root)
+        XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertTrue(result.stdout.contains("follow_pfnmap_start(&args)"), result.stdout)
         XCTAssertTrue(result.stdout.contains("removed in v6.10: this call does not build"), result.stdout)
     }

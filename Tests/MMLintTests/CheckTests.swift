@@ -15,9 +15,10 @@ final class CheckTests: XCTestCase {
         var json: [String: Any]
     }
 
-    func check(_ arguments: [String], stdin: String? = nil, format: String = "json") throws -> Outcome {
-        let result = try runCommand(Repo.executable, ["check", "--tree", tree, "--format", format] + arguments,
-                                    in: Repo.root, stdin: stdin)
+    /// `environment`: `NAME=value` settings for this run (the test-only parse faults).
+    func check(_ arguments: [String], stdin: String? = nil, format: String = "json", environment: [String] = []) throws -> Outcome {
+        let result = try runCommand("/usr/bin/env", environment + [Repo.executable, "check", "--tree", tree, "--format", format]
+                                    + arguments, in: Repo.root, stdin: stdin)
         var json: [String: Any] = [:]
         if format == "json", !result.stdout.isEmpty {
             json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
@@ -302,5 +303,196 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(linked.status, 2)
         XCTAssertTrue(linked.stderr.contains("link.c: refusing a patch path that resolves through a symlink"), linked.stderr)
         XCTAssertEqual(try String(contentsOfFile: dir + "/secret.c", encoding: .utf8), "a\n")
+    }
+
+    // MARK: failing closed
+
+    static let crash = "the parser crashed (signal 11, segmentation fault)"
+
+    func failures(_ outcome: Outcome) -> [[String: String]] {
+        (outcome.json["failures"] as? [[String: Any]] ?? []).map { $0.compactMapValues { $0 as? String } }
+    }
+
+    /// The touched file crashes the parser: no findings are known, so the
+    /// check is not clean. Exit 2, one line naming the file, its versions
+    /// and the cause, and the JSON says the same.
+    func testCheckFailsClosedWhenTheTouchedFileCannotBeAnalysed() throws {
+        let outcome = try check([patches + "/new-misuse.patch"], environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_mmap.c"])
+        XCTAssertEqual(outcome.status, 2, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 0)
+        XCTAssertEqual(failures(outcome), [["file": "drivers/demo/demo_mmap.c", "version": "before and after the patch",
+                                            "cause": Self.crash]])
+        let summary = try XCTUnwrap(outcome.json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["failed"] as? Int, 1)
+        XCTAssertEqual(summary["parsed"] as? Int, 0)
+        let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("mmlint: error: ") }
+        XCTAssertEqual(errors, ["mmlint: error: drivers/demo/demo_mmap.c (before and after the patch) could not be analysed: "
+                                + Self.crash], outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("warning"), "a failure is an error, not a warning: \(outcome.stderr)")
+        XCTAssertTrue(outcome.stderr.contains("0 new findings, 1 file could not be analysed"), outcome.stderr)
+
+        // Without the fault the same patch is checked: the switch is what failed it.
+        assertNewFollowPfn(try check([patches + "/new-misuse.patch"]))
+        XCTAssertEqual(failures(try check([patches + "/new-misuse.patch"])), [])
+    }
+
+    /// What was found is printed first; the run still exits 2 when another
+    /// file of the series could not be analysed.
+    func testCheckPrintsItsFindingsThenFailsClosed() throws {
+        let fault = ["MMLINT_TEST_PARSE_FAULT=crash=demo_map.c"]
+        let json = try check([patches + "/series.mbox"], environment: fault)
+        XCTAssertEqual(json.status, 2, json.stderr)
+        XCTAssertEqual(json.findings.map { $0["ruleId"] as? String }, ["mm-follow-pfn"])
+        XCTAssertEqual(json.findings.first?["patchIndex"] as? Int, 2)
+        XCTAssertEqual(failures(json), [["file": "drivers/demo/demo_map.c", "version": "before the series and after patches 1, 2, 3",
+                                         "cause": Self.crash]])
+
+        let text = try check([patches + "/series.mbox"], format: "text", environment: fault)
+        XCTAssertEqual(text.status, 2, text.stderr)
+        XCTAssertTrue(text.stdout.contains("drivers/demo/demo_mmap.c:30:"), text.stdout)
+        let lines = text.stderr.split(separator: "\n").map(String.init)
+        let error = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("mmlint: error: drivers/demo/demo_map.c (before the series and after patches 1, 2, 3) could not be analysed: ") })
+        let summary = try XCTUnwrap(lines.firstIndex { $0.contains("3 patches checked") })
+        XCTAssertLessThan(error, summary, "the failure is said before the summary: \(text.stderr)")
+
+        // -q drops the summary, never the failure.
+        let quiet = try check([patches + "/series.mbox", "-q"], format: "text", environment: fault)
+        XCTAssertEqual(quiet.status, 2)
+        XCTAssertEqual(quiet.stderr, "mmlint: error: drivers/demo/demo_map.c (before the series and after patches 1, 2, 3) "
+                       + "could not be analysed: \(Self.crash)\n")
+    }
+
+    /// b4 counts `ERROR:` lines as failures and every stderr line once more:
+    /// the failure is one ERROR line on stdout, after the findings, nothing on stderr.
+    func testCheckpatchFormatFailsClosedWithAnErrorLine() throws {
+        let lone = try check([patches + "/new-misuse.patch"], format: "checkpatch",
+                             environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_mmap.c"])
+        XCTAssertEqual(lone.status, 2)
+        XCTAssertEqual(lone.stderr, "")
+        XCTAssertEqual(lone.stdout, "drivers/demo/demo_mmap.c: ERROR: mmlint could not analyse this file (before and after the patch): "
+                       + "\(Self.crash); mm API misuse in it would go unseen\n")
+
+        // A hang stopped by the timeout, beside a finding in another file.
+        let hang = try check([patches + "/series.mbox"], format: "checkpatch",
+                             environment: ["MMLINT_TEST_PARSE_FAULT=hang=demo_map.c", "MMLINT_PARSE_TIMEOUT=1"])
+        XCTAssertEqual(hang.status, 2)
+        XCTAssertEqual(hang.stderr, "")
+        let lines = hang.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, hang.stdout)
+        XCTAssertTrue(lines.first?.hasPrefix("drivers/demo/demo_mmap.c:30: ERROR: follow_pfn()") ?? false, hang.stdout)
+        XCTAssertTrue(lines.last?.hasPrefix("drivers/demo/demo_map.c: ERROR: mmlint could not analyse this file ("
+                                            + "before the series and after patches 1, 2, 3): parsing took longer than 1 s") ?? false,
+                      hang.stdout)
+    }
+
+    /// A neighbour (an untouched file next to the patched one, read because
+    /// the patch calls into it) that cannot be analysed hides the finding
+    /// it would have completed: it fails the check too.
+    func testANeighbourThatCannotBeAnalysedFailsTheCheck() throws {
+        let outcome = try check([patches + "/new-call-old-helper.patch"], environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_map.c"])
+        XCTAssertEqual(outcome.status, 2, outcome.stderr)
+        XCTAssertEqual(outcome.findings.count, 0, "the remap is in the file that failed")
+        XCTAssertEqual(failures(outcome), [["file": "drivers/demo/demo_map.c", "version": "as a neighbour of the patched files",
+                                            "cause": Self.crash]])
+    }
+
+    /// SARIF: the invocation did not succeed, and a notification names the file.
+    func testSARIFCarriesTheFailure() throws {
+        let outcome = try check([patches + "/series.mbox"], format: "sarif", environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_map.c"])
+        XCTAssertEqual(outcome.status, 2, outcome.stderr)
+        let sarif = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let run = try XCTUnwrap((sarif["runs"] as? [[String: Any]])?.first)
+        XCTAssertEqual((run["results"] as? [[String: Any]])?.count, 1)
+        let invocations = try XCTUnwrap(run["invocations"] as? [[String: Any]])
+        XCTAssertEqual(invocations.count, 1)
+        XCTAssertEqual(invocations.first?["executionSuccessful"] as? Bool, false)
+        let notification = try XCTUnwrap((invocations.first?["toolExecutionNotifications"] as? [[String: Any]])?.first)
+        XCTAssertEqual(notification["level"] as? String, "error")
+        XCTAssertEqual((notification["descriptor"] as? [String: Any])?["id"] as? String, "mmlint-analysis-failed")
+        let text = (notification["message"] as? [String: Any])?["text"] as? String ?? ""
+        XCTAssertTrue(text.hasSuffix("could not be analysed: " + Self.crash), text)
+        let artifact = ((notification["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["artifactLocation"] as? [String: Any]
+        XCTAssertEqual(artifact?["uri"] as? String, "drivers/demo/demo_map.c")
+        XCTAssertEqual(artifact?["uriBaseId"] as? String, "SRCROOT")
+
+        let clean = try check([patches + "/series.mbox"], format: "sarif")
+        let cleanRun = try XCTUnwrap(((JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])?.first)
+        let cleanInvocation = try XCTUnwrap((cleanRun["invocations"] as? [[String: Any]])?.first)
+        XCTAssertEqual(cleanInvocation["executionSuccessful"] as? Bool, true)
+        XCTAssertEqual((cleanInvocation["toolExecutionNotifications"] as? [Any])?.count, 0)
+    }
+
+    /// A finding of the version before a patch is not "fixed" when the
+    /// version after it could not be analysed. The patch renames the file
+    /// so that only the post-image has the name the fault switch matches.
+    func testAFixIsNotClaimedWhenThePostImageFailed() throws {
+        let dir = try temporaryDirectory(self)
+        let fix = try String(contentsOfFile: patches + "/fix.patch", encoding: .utf8)
+        let renamed = fix.replacingOccurrences(of: """
+            diff --git a/drivers/demo/demo_mmap.c b/drivers/demo/demo_mmap.c
+            index 2cb60dd..4f3e721 100644
+            --- a/drivers/demo/demo_mmap.c
+            +++ b/drivers/demo/demo_mmap.c
+            """, with: """
+            diff --git a/drivers/demo/demo_mmap.c b/drivers/demo/demo_bar.c
+            similarity index 90%
+            rename from drivers/demo/demo_mmap.c
+            rename to drivers/demo/demo_bar.c
+            index 2cb60dd..4f3e721 100644
+            --- a/drivers/demo/demo_mmap.c
+            +++ b/drivers/demo/demo_bar.c
+            """)
+        XCTAssertNotEqual(renamed, fix)
+        try renamed.write(toFile: dir + "/fix-and-rename.patch", atomically: true, encoding: .utf8)
+        let works = try check([dir + "/fix-and-rename.patch"])
+        XCTAssertEqual(works.status, 0, works.stderr)
+        XCTAssertEqual(works.fixed.map { $0["callee"] as? String }, ["io_remap_pfn_range"])
+
+        let failed = try check([dir + "/fix-and-rename.patch"], environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_bar.c"])
+        XCTAssertEqual(failed.status, 2, failed.stderr)
+        XCTAssertEqual(failed.fixed.count, 0, "nothing is known after the patch: \(failed.stdout)")
+        XCTAssertFalse(failed.stderr.contains("fixes"), failed.stderr)
+        XCTAssertEqual(failures(failed), [["file": "drivers/demo/demo_bar.c", "version": "after the patch", "cause": Self.crash]])
+    }
+
+    /// Hunk-only mode (the files are not in the tree): a fragment that
+    /// cannot be analysed fails the check the same way.
+    func testHunkOnlyModeFailsClosed() throws {
+        let outcome = try check([patches + "/hunk-only.patch"], environment: ["MMLINT_TEST_PARSE_FAULT=crash=vfio_pci.c"])
+        XCTAssertEqual(outcome.status, 2, outcome.stderr)
+        XCTAssertEqual(outcome.json["mode"] as? String, "hunk-only")
+        XCTAssertEqual(outcome.findings.count, 0)
+        XCTAssertEqual(failures(outcome), [["file": "drivers/vfio/pci/vfio_pci.c", "version": "the hunks of the patch",
+                                            "cause": Self.crash]])
+        XCTAssertTrue(outcome.stderr.contains("mmlint: error: drivers/vfio/pci/vfio_pci.c (the hunks of the patch) could not be analysed: "),
+                      outcome.stderr)
+        let checkpatch = try check([patches + "/hunk-only.patch"], format: "checkpatch",
+                                   environment: ["MMLINT_TEST_PARSE_FAULT=crash=vfio_pci.c"])
+        XCTAssertEqual(checkpatch.status, 2)
+        XCTAssertTrue(checkpatch.stdout.hasPrefix("drivers/vfio/pci/vfio_pci.c: ERROR: mmlint could not analyse this file"),
+                      checkpatch.stdout)
+    }
+
+    /// Parse errors are diagnostics in a file that was analysed, not failures.
+    func testParseErrorsAreNotFailures() throws {
+        let dir = try temporaryDirectory(self)
+        let patch = """
+            diff --git a/drivers/demo/demo_broken.c b/drivers/demo/demo_broken.c
+            new file mode 100644
+            --- /dev/null
+            +++ b/drivers/demo/demo_broken.c
+            @@ -0,0 +1,3 @@
+            +static int broken(void)
+            +{
+            +	return undeclared_thing +;
+
+            """
+        try patch.write(toFile: dir + "/broken.patch", atomically: true, encoding: .utf8)
+        let outcome = try check([dir + "/broken.patch"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let summary = try XCTUnwrap(outcome.json["summary"] as? [String: Any])
+        XCTAssertGreaterThan(summary["parseErrors"] as? Int ?? 0, 0)
+        XCTAssertEqual(summary["failed"] as? Int, 0)
+        XCTAssertEqual(failures(outcome), [])
     }
 }

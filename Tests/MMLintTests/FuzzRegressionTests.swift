@@ -61,7 +61,16 @@ final class FuzzRegressionTests: XCTestCase {
             let input = Self.mutate(corpus[round % corpus.count], &random)
             if let files = try? PatchReader.readDiff(input, name: "m") {
                 parsed += files.count
-                for file in files { for hunk in file.hunks { XCTAssertEqual(hunk.lines.count, hunk.lines.count) } }
+                // What the parser accepts is consistent: each hunk holds the
+                // lines its header counts, on each side.
+                for file in files {
+                    for hunk in file.hunks {
+                        let old = hunk.lines.filter { $0.kind != .added }.count
+                        let new = hunk.lines.filter { $0.kind != .removed }.count
+                        XCTAssertEqual(old, hunk.oldCount, "\(file.path) \(hunk.header) (round \(round))")
+                        XCTAssertEqual(new, hunk.newCount, "\(file.path) \(hunk.header) (round \(round))")
+                    }
+                }
             }
         }
         XCTAssertGreaterThan(parsed, 100, "the mutations should leave many inputs readable")
@@ -92,22 +101,34 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertGreaterThan(loaded, 50)
     }
 
-    /// Edge cases met while fuzzing and reviewing the parsers.
+    /// Edge cases met while fuzzing and reviewing the parsers: each gives
+    /// its own answer (an error naming the problem, or the files read),
+    /// through the diff parser and the mail reader alike.
     func testEdgeCases() throws {
-        let cases: [String] = [
-            "@@ -1 +1 @@\n",
-            "--- a\n+++ b\n@@ -1,99999999999999999999 +1 @@\n",
-            "--- a\n+++ b\n@@ -0,0 +0,0 @@\n",
-            "diff --git \"a/\\777\" \"b/\\777\"\n--- \"a/\\777\"\n+++ \"b/\\777\"\n@@ -1 +1 @@\n-a\n+b\n",
-            "diff --git a/x\n",
-            "diff --git \"a/unterminated\n--- a/x\n+++ b/x\n",
-            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n\\ No newline at end of file\n",
+        let cases: [(text: String, outcome: String)] = [
+            ("@@ -1 +1 @@\n", "error: no diff found"),
+            // A count beyond Int is a malformed header, not a trap.
+            ("--- a\n+++ b\n@@ -1,99999999999999999999 +1 @@\n", "error: b: hunk 1: malformed hunk header"),
+            ("--- a\n+++ b\n@@ -0,0 +0,0 @@\n", "b: 1 hunk"),
+            // An octal escape over 255 is no byte: a replacement character, not a trap.
+            ("diff --git \"a/\\777\" \"b/\\777\"\n--- \"a/\\777\"\n+++ \"b/\\777\"\n@@ -1 +1 @@\n-a\n+b\n", "\u{FFFD}: 1 hunk"),
+            ("diff --git a/x\n", "error: cannot tell the file names"),
+            ("diff --git \"a/unterminated\n--- a/x\n+++ b/x\n", "x: 0 hunks"),
+            ("--- a/x\n+++ b/x\n@@ -1 +1 @@\n\\ No newline at end of file\n", "error: x: hunk 1 (@@ -1 +1 @@) is truncated"),
         ]
-        for text in cases {
-            _ = try? PatchReader.readDiff(Array(text.utf8), name: "edge")
-            _ = try? PatchReader.read(Array(text.utf8), name: "edge")
+        func outcome(_ read: () throws -> [FilePatch]) -> String {
+            do {
+                return try read().map { "\($0.path): \($0.hunks.count) hunk\($0.hunks.count == 1 ? "" : "s")" }.joined(separator: ", ")
+            } catch {
+                return "error: \(error)"
+            }
         }
-        // A hunk header counting more lines than Int holds is malformed, not a trap.
-        XCTAssertThrowsError(try PatchReader.readDiff(Array(cases[1].utf8), name: "edge"))
+        for (text, expected) in cases {
+            let diff = outcome { try PatchReader.readDiff(Array(text.utf8), name: "edge") }
+            let mail = outcome { try PatchReader.read(Array(text.utf8), name: "edge").patches.flatMap(\.files) }
+            let want = expected.hasPrefix("error: ") ? "error: edge: " + expected.dropFirst("error: ".count) : expected
+            XCTAssertTrue(diff.hasPrefix(want), "\(text.debugDescription): \(diff)")
+            XCTAssertEqual(mail, diff, text.debugDescription)
+        }
     }
 }

@@ -235,6 +235,9 @@ final class HostileInputTests: XCTestCase {
         // Raised, the line is read and the hunk is judged on its merits.
         let raised = try mmlint(["check", "--tree", tree, "--limit", "line-length=4M", path])
         XCTAssertFalse(raised.stderr.contains("line length limit"), raised.stderr)
+        // demo.h's first line is not `a`: the hunk was read whole and judged.
+        XCTAssertEqual(raised.status, 2)
+        assertOneLineError(raised.stderr, contains: "drivers/demo/demo.h: hunk 1 (@@ -1 +1 @@) does not apply: context not found")
     }
 
     /// A 50,000-file tree: listing stops at the limit, nothing is parsed.
@@ -286,26 +289,66 @@ final class HostileInputTests: XCTestCase {
         ((json["findings"] as? [[String: Any]]) ?? []).compactMap { ($0["file"] as? String).map { ($0 as NSString).lastPathComponent } }
     }
 
+    /// The crash costs that file's findings only, and the scan fails closed:
+    /// the other findings are printed, the file is named, exit 2.
     func testAParserCrashCostsThatFileOnly() throws {
         for jobs in [1, 2] {
             let result = try scanWithFault("crash=bar_map.c", jobs: jobs)
-            XCTAssertEqual(result.status, 1, result.stderr)
-            assertOneLineError(result.stderr, contains: "bar_map.c: the parser crashed (signal 11, segmentation fault); the file was skipped")
+            XCTAssertEqual(result.status, 2, result.stderr)
+            assertOneLineError(result.stderr, contains: "bar_map.c could not be analysed: the parser crashed (signal 11, segmentation fault)\n")
+            XCTAssertEqual(result.stderr.components(separatedBy: "could not be analysed").count, 2, result.stderr)
             // bar_map.c's own finding is lost with it; the other folder's is not.
             XCTAssertEqual(findingFiles(result.json), ["fault_direct.c"])
             let summary = try XCTUnwrap(result.json["summary"] as? [String: Any])
             XCTAssertEqual(summary["failed"] as? Int, 1)
             XCTAssertEqual(summary["files"] as? Int, 3)
+            XCTAssertEqual(summary["parsed"] as? Int, 2)
+            let failures = try XCTUnwrap(result.json["failures"] as? [[String: Any]])
+            XCTAssertEqual(failures.count, 1)
+            XCTAssertEqual((failures.first?["file"] as? String).map { ($0 as NSString).lastPathComponent }, "bar_map.c")
+            XCTAssertEqual(failures.first?["cause"] as? String, "the parser crashed (signal 11, segmentation fault)")
+            XCTAssertNil(failures.first?["version"], "scan has one version of each file")
         }
         let clean = try scanWithFault("", jobs: 2)
+        XCTAssertEqual(clean.status, 1, clean.stderr)
         XCTAssertEqual(findingFiles(clean.json).sorted(), ["bar_map.c", "fault_direct.c"])
+        XCTAssertEqual((clean.json["failures"] as? [[String: Any]])?.count, 0)
+        XCTAssertFalse(clean.stderr.contains("could not be analysed"), clean.stderr)
+    }
+
+    /// A scan in which every file fails has no findings and still never exits 0.
+    func testAScanWhereEverythingFailedIsNotClean() throws {
+        let result = try scanWithFault("crash=bar_map.c,crash=bar_mmap.c,crash=fault_direct.c", jobs: 2)
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertEqual(findingFiles(result.json), [])
+        let summary = try XCTUnwrap(result.json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["failed"] as? Int, summary["files"] as? Int)
+        XCTAssertEqual(summary["parsed"] as? Int, 0)
+        XCTAssertTrue(result.stderr.contains(", 3 failed,"), result.stderr)
+        // SARIF says the run did not succeed, naming each file.
+        let sarif = try mmlint(["scan", "--no-cache", "-q", "--format", "sarif", work + "/src"],
+                               environment: ["MMLINT_TEST_PARSE_FAULT=crash=bar_map.c"])
+        XCTAssertEqual(sarif.status, 2, sarif.stderr)
+        let log = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
+        let run = try XCTUnwrap((log["runs"] as? [[String: Any]])?.first)
+        let invocation = try XCTUnwrap((run["invocations"] as? [[String: Any]])?.first)
+        XCTAssertEqual(invocation["executionSuccessful"] as? Bool, false)
+        let notifications = try XCTUnwrap(invocation["toolExecutionNotifications"] as? [[String: Any]])
+        XCTAssertEqual(notifications.count, 1)
+        XCTAssertEqual(notifications.first?["level"] as? String, "error")
+        let uri = ((notifications.first?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+            .flatMap { $0["artifactLocation"] as? [String: Any] }?["uri"] as? String
+        XCTAssertEqual(uri.map { ($0 as NSString).lastPathComponent }, "bar_map.c")
+        XCTAssertEqual((run["results"] as? [[String: Any]])?.count, 1, "fault_direct.c's finding is still reported")
+        // -q keeps the failure line: it is an error, not a summary.
+        XCTAssertTrue(sarif.stderr.contains("bar_map.c could not be analysed: the parser crashed"), sarif.stderr)
     }
 
     func testAHangingParseIsStoppedAfterTheTimeout() throws {
         let result = try scanWithFault("hang=bar_map.c", timeout: "2", jobs: 1)
-        XCTAssertEqual(result.status, 1, result.stderr)
-        assertOneLineError(result.stderr, contains: "bar_map.c: parsing took longer than 2 s and was stopped "
-                           + "(MMLINT_PARSE_TIMEOUT sets the limit); the file was skipped")
+        XCTAssertEqual(result.status, 2, result.stderr)
+        assertOneLineError(result.stderr, contains: "bar_map.c could not be analysed: parsing took longer than 2 s and was stopped "
+                           + "(MMLINT_PARSE_TIMEOUT sets the limit)")
         XCTAssertEqual(findingFiles(result.json), ["fault_direct.c"])
         XCTAssertLessThan(result.seconds, 30)
         let bad = try mmlint(["scan", Repo.fixtures + "/example"], environment: ["MMLINT_PARSE_TIMEOUT=soon"])
@@ -313,14 +356,15 @@ final class HostileInputTests: XCTestCase {
         assertOneLineError(bad.stderr, contains: "MMLINT_PARSE_TIMEOUT=soon: expected a number of seconds greater than 0")
     }
 
-    /// In check, a version that crashed the parser is said, not taken for "nothing new".
+    /// In check, a version that crashed the parser is said, not taken for
+    /// "nothing new": exit 2, and the tree is still untouched.
     func testAParserCrashInCheckIsReported() throws {
         let beforeTree = snapshot(tree)
         let result = try mmlint(["check", "--tree", tree, Repo.fixtures + "/check-patches/new-misuse.patch"],
                                 environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_mmap.c"])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        assertOneLineError(result.stderr, contains: "demo_mmap.c: the parser crashed (signal 11, segmentation fault); "
-                           + "the file was skipped; findings in it are not known")
+        XCTAssertEqual(result.status, 2, result.stderr)
+        assertOneLineError(result.stderr, contains: "mmlint: error: drivers/demo/demo_mmap.c (before and after the patch) "
+                           + "could not be analysed: the parser crashed (signal 11, segmentation fault)\n")
         XCTAssertEqual(snapshot(tree), beforeTree)
     }
 

@@ -426,8 +426,22 @@ final class PrefilterTests: XCTestCase {
 
     // MARK: A real tree
 
+    /// Where scripts/prepare-kernels.sh puts the trees: $MMLINT_KERNEL_CACHE,
+    /// else ${XDG_CACHE_HOME:-~/.cache}/mmlint/kernels.
+    static func kernelCache(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["MMLINT_KERNEL_CACHE"], !explicit.isEmpty { return explicit }
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        return base + "/mmlint/kernels"
+    }
+
+    func testKernelCacheFollowsTheVariablesPrepareKernelsHonours() {
+        XCTAssertEqual(Self.kernelCache(["MMLINT_KERNEL_CACHE": "/k", "XDG_CACHE_HOME": "/x"]), "/k")
+        XCTAssertEqual(Self.kernelCache(["MMLINT_KERNEL_CACHE": "", "XDG_CACHE_HOME": "/x"]), "/x/mmlint/kernels")
+        XCTAssertEqual(Self.kernelCache(["XDG_CACHE_HOME": ""]), NSHomeDirectory() + "/.cache/mmlint/kernels")
+    }
+
     func testKernelTreeSelectionIsSmall() throws {
-        let root = FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/mmlint/kernels/linux-source-6.1"
+        let root = Self.kernelCache() + "/linux-source-6.1"
         guard FileManager.default.fileExists(atPath: root + "/Makefile") else {
             XCTFail("\(root) is missing: run scripts/prepare-kernels.sh to test the prefilter on a real tree")
             return

@@ -130,4 +130,48 @@ final class PresubmitToolTests: XCTestCase {
         XCTAssertEqual(foreign.status, 2)
         XCTAssertTrue(foreign.stderr.contains("was not written by mmlint"), foreign.stderr)
     }
+
+    /// The hook refuses a patch when a file it touches could not be
+    /// analysed (here the harmless patch, whose file crashes the parser),
+    /// and git's output names the file.
+    func testSendEmailHookRefusesAPatchItCouldNotAnalyse() throws {
+        XCTAssertEqual(try tool(Repo.executable, ["install-hook"], in: repo).status, 0)
+        try makeSeries()
+        let out = home + "/outgoing"
+        try git(["format-patch", "-q", "-o", out, "master..series"], in: repo)
+        let patches = try FileManager.default.contentsOfDirectory(atPath: out).sorted().map { out + "/" + $0 }
+        let arguments = ["send-email", "--dry-run", "--confirm=never", "--to=maintainer@example.org",
+                         "--smtp-server=/bin/true", patches[0]]
+        environment["MMLINT_TEST_PARSE_FAULT"] = "crash=demo_map.c"
+        let refused = try tool("/usr/bin/git", arguments, in: repo)
+        XCTAssertNotEqual(refused.status, 0, refused.stdout)
+        XCTAssertTrue(refused.stderr.contains("rejected by sendemail-validate hook"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("drivers/demo/demo_map.c (before and after the patch) could not be analysed: "
+                                              + "the parser crashed (signal 11, segmentation fault)"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("Result: OK"), refused.stdout)
+        // The same patch goes through once the file can be analysed.
+        environment["MMLINT_TEST_PARSE_FAULT"] = nil
+        let sent = try tool("/usr/bin/git", arguments, in: repo)
+        XCTAssertEqual(sent.status, 0, sent.stderr)
+        XCTAssertTrue(sent.stdout.contains("Result: OK"), sent.stdout)
+    }
+
+    /// b4's per-patch check counts the failure's ERROR line as a failure for
+    /// the harmless patch whose file cannot be analysed.
+    func testB4CountsAnUnanalysedPatchAsFailing() throws {
+        try requireB4()
+        try makeSeries()
+        let enroll = try tool(Self.b4, ["--offline-mode", "-n", "prep", "--enroll", "master"], in: repo)
+        XCTAssertEqual(enroll.status, 0, enroll.stderr)
+        environment["MMLINT_TEST_PARSE_FAULT"] = "crash=demo_map.c"
+        let command = "\(Repo.executable) check --format checkpatch"
+        let result = try tool(Self.b4, ["--offline-mode", "-n", "-c", "b4.prep-perpatch-check-cmd=\(command)",
+                                        "prep", "--no-cache", "--check"], in: repo)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("mmlint: drivers/demo/demo_map.c: ERROR: mmlint could not analyse this file"),
+                      result.stderr)
+        // Both patches fail: the clarifying one (its file crashed) and the one adding follow_pfn().
+        XCTAssertTrue(result.stderr.contains("Error: 2"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("passed all checks"), result.stderr)
+    }
 }

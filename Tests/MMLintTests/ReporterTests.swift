@@ -64,4 +64,63 @@ final class ReporterTests: XCTestCase {
             \t       ^
             """)
     }
+
+    /// A report with a file that could not be analysed: every format says
+    /// so, and a clean run says it succeeded.
+    func failedReport() -> Report {
+        var report = report()
+        report.failures = [Report.Failure(file: "/tree/drivers/y/y.c", version: "after the patch", cause: "the parser crashed")]
+        return report
+    }
+
+    func testJSONListsFailures() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(JSONReporter.render(failedReport()).utf8)) as! [String: Any]
+        XCTAssertEqual(object["schemaVersion"] as? Int, 1, "an added field keeps the version")
+        let failures = try XCTUnwrap(object["failures"] as? [[String: String]])
+        XCTAssertEqual(failures, [["file": "drivers/y/y.c", "version": "after the patch", "cause": "the parser crashed"]])
+        let clean = try JSONSerialization.jsonObject(with: Data(JSONReporter.render(report()).utf8)) as! [String: Any]
+        XCTAssertEqual((clean["failures"] as? [Any])?.count, 0, "always present, empty when every file was analysed")
+    }
+
+    func testSARIFInvocationSaysWhetherTheRunSucceeded() throws {
+        func invocation(_ report: Report) throws -> [String: Any] {
+            let object = try JSONSerialization.jsonObject(with: Data(SARIFReporter.render(report).utf8)) as! [String: Any]
+            let run = (object["runs"] as! [[String: Any]])[0]
+            return try XCTUnwrap((run["invocations"] as? [[String: Any]])?.first)
+        }
+        let failed = try invocation(failedReport())
+        XCTAssertEqual(failed["executionSuccessful"] as? Bool, false)
+        let notifications = try XCTUnwrap(failed["toolExecutionNotifications"] as? [[String: Any]])
+        XCTAssertEqual(notifications.count, 1)
+        XCTAssertEqual(notifications[0]["level"] as? String, "error")
+        XCTAssertEqual((notifications[0]["message"] as? [String: Any])?["text"] as? String,
+                       "drivers/y/y.c (after the patch) could not be analysed: the parser crashed")
+        let artifact = ((notifications[0]["locations"] as? [[String: Any]])?[0]["physicalLocation"] as? [String: Any])?["artifactLocation"] as? [String: Any]
+        XCTAssertEqual(artifact?["uri"] as? String, "drivers/y/y.c")
+        XCTAssertEqual(artifact?["uriBaseId"] as? String, "SRCROOT")
+        XCTAssertEqual((notifications[0]["properties"] as? [String: String])?["version"], "after the patch")
+        let clean = try invocation(report())
+        XCTAssertEqual(clean["executionSuccessful"] as? Bool, true)
+        XCTAssertEqual((clean["toolExecutionNotifications"] as? [Any])?.count, 0)
+    }
+
+    func testCheckpatchGivesAFailureAnErrorLineAfterTheFindings() {
+        let lines = CheckpatchReporter.render(failedReport()).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines[0].hasPrefix("drivers/x/x.c:12: ERROR: msg"), lines[0])
+        XCTAssertEqual(lines[1], "drivers/y/y.c: ERROR: mmlint could not analyse this file (after the patch): "
+                       + "the parser crashed; mm API misuse in it would go unseen")
+        XCTAssertFalse(CheckpatchReporter.render(report()).contains("could not analyse"))
+    }
+
+    func testCheckSummaryCountsFilesThatFailed() {
+        var report = failedReport()
+        report.patches = [(1, "x: y")]
+        report.mode = "tree"
+        report.failures.append(Report.Failure(file: "/tree/drivers/y/y.c", version: "before the patch", cause: "timeout"))
+        XCTAssertTrue(TextReporter.checkSummary(report).contains("1 new finding, 1 file could not be analysed,"),
+                      TextReporter.checkSummary(report))
+        report.failures = []
+        XCTAssertFalse(TextReporter.checkSummary(report).contains("could not be analysed"))
+    }
 }

@@ -10,8 +10,9 @@ final class ReviewTests: XCTestCase {
     let golden = Repo.fixtures + "/review"
     let reviewer = "Rev Iewer <rev@example.org>"
 
-    func review(_ input: String, output: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        var arguments = ["env", "SOURCE_DATE_EPOCH=1764000000", Repo.executable, "review", "--tree", tree,
+    /// `environment`: more `NAME=value` settings (the test-only parse faults).
+    func review(_ input: String, output: String? = nil, environment: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        var arguments = ["env", "SOURCE_DATE_EPOCH=1764000000"] + environment + [Repo.executable, "review", "--tree", tree,
                          "--from", reviewer]
         if let output { arguments += ["-o", output] }
         return try runCommand("/usr/bin/env", Array(arguments.dropFirst()) + [patches + "/" + input], in: Repo.root)
@@ -108,6 +109,33 @@ final class ReviewTests: XCTestCase {
         let message = try String(contentsOfFile: dir + "/msg", encoding: .utf8)
         XCTAssertTrue(message.contains("> +\tif (remap_pfn_range(vma, vma->vm_start, pfn, PAGE_SIZE, vma->vm_page_prot))"),
                       "tabs preserved: \(message)")
+    }
+
+    /// A patch whose file could not be analysed gets no reply, and that is
+    /// not "looks fine": exit 2 and a line naming the file. Replies for what
+    /// was found elsewhere in the series are still written.
+    func testReviewFailsClosed() throws {
+        let crash = "could not be analysed: the parser crashed (signal 11, segmentation fault)"
+        let lone = try review("new-misuse.patch", environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_mmap.c"])
+        XCTAssertEqual(lone.status, 2, lone.stderr)
+        XCTAssertEqual(lone.stdout, "")
+        XCTAssertTrue(lone.stderr.contains("mmlint: error: drivers/demo/demo_mmap.c (before and after the patch) " + crash + "\n"),
+                      lone.stderr)
+        XCTAssertTrue(lone.stderr.contains("0 replies for 1 patch (0 findings, tree mode; incomplete: 1 could not be analysed)"),
+                      lone.stderr)
+
+        let out = try temporaryDirectory(self) + "/replies"
+        let series = try review("series.mbox", output: out, environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_map.c"])
+        XCTAssertEqual(series.status, 2, series.stderr)
+        let written = try FileManager.default.contentsOfDirectory(atPath: out)
+        XCTAssertEqual(written.count, 1, "\(written)")
+        XCTAssertTrue(written.first?.hasPrefix("0002-") ?? false, "\(written)")
+        XCTAssertTrue(series.stderr.contains("mmlint: error: drivers/demo/demo_map.c (before the series and after patches 1, 2, 3) " + crash),
+                      series.stderr)
+        // The reply is the one written without the fault: nothing claims the rest is fine.
+        let reply = try String(contentsOfFile: out + "/" + written[0], encoding: .utf8)
+        let golden = try String(contentsOfFile: golden + "/series/" + written[0], encoding: .utf8)
+        XCTAssertEqual(reply, golden)
     }
 
     func testInputErrorsExitTwoAndWriteNothing() throws {

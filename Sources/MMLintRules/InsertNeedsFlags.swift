@@ -13,6 +13,7 @@ public struct InsertNeedsFlags: Rule {
         struct Exempt: Decodable {
             var apis: [String]
             var names: [String]
+            var sources: [String]
         }
         var needs: [String: [String]]
         var pfnExempt: Exempt
@@ -104,46 +105,87 @@ public struct InsertNeedsFlags: Rule {
         }
         var findings: [Finding] = []
         for (function, call) in program.calls(to: Set(data.needs.keys)) {
-            guard let flags = data.needs[call.callee], let context = program.faultContext(of: function.usr),
-                  let binding = context.root.binding, binding.kind == .initializer,
-                  binding.structName == "vm_operations_struct" else { continue }
-            if data.pfnExempt.apis.contains(call.callee),
-               !Set(function.flagNames).isDisjoint(with: data.pfnExempt.names) { continue }
-            let ops = binding.holder
-            // An ops variable of the same name in another file is another
-            // table; a static one is installed in its own file.
-            let candidates = (installers[ops] ?? []).filter { sameTable($0.write, binding) }
-            // Stored into another table's vm_ops (a drm_gem_object_funcs):
-            // the core installs it, and its mmap sets the flags.
-            if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
-            let kind: String
-            var confidence: Confidence
-            let installerNames = candidates.map { "\($0.function.name)()" }
-            if candidates.isEmpty {
-                kind = "unseen"
-                confidence = .low
-            } else if candidates.contains(where: { sets(flags, around: $0.function, program: program, callers: callers) }) {
-                continue
-            } else {
-                kind = "unset"
-                confidence = .moderate
+            guard let flags = data.needs[call.callee] else { continue }
+            if data.pfnExempt.apis.contains(call.callee), marksItsPfn(function, program: program) { continue }
+            // Every ops table whose fault path reaches the call is judged:
+            // a handler bound in two tables (or reached from two) needs the
+            // flag from each installer. The first table found wanting, the
+            // surest first, is the finding.
+            var worst: (context: (root: Program.Root, path: [FunctionFact]), kind: String,
+                        confidence: Confidence, ops: String, installers: [String])?
+            for context in program.faultContexts(of: function.usr) {
+                guard let binding = context.root.binding, binding.kind == .initializer,
+                      binding.structName == "vm_operations_struct" else { continue }
+                let ops = binding.holder
+                // An ops variable of the same name in another file is another
+                // table; a static one is installed in its own file.
+                let candidates = (installers[ops] ?? []).filter { sameTable($0.write, binding) }
+                // Stored into another table's vm_ops (a drm_gem_object_funcs):
+                // the core installs it, and its mmap sets the flags.
+                if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
+                let kind: String
+                var confidence: Confidence
+                if candidates.isEmpty {
+                    kind = "unseen"
+                    confidence = .low
+                } else if candidates.contains(where: { sets(flags, around: $0.function, program: program, callers: callers) }) {
+                    continue
+                } else {
+                    kind = "unset"
+                    confidence = .moderate
+                }
+                if context.root.confidence < confidence { confidence = context.root.confidence }
+                if let worst, worst.confidence >= confidence { continue }
+                worst = (context, kind, confidence, ops, candidates.map { "\($0.function.name)()" })
             }
-            if context.root.confidence < confidence { confidence = context.root.confidence }
+            guard let worst else { continue }
+            let context = worst.context
             let values = RuleText.values(function: function, root: context.root, path: context.path, extra: [
-                "call": call.written, "callee": call.callee, "ops": ops,
+                "call": call.written, "callee": call.callee, "ops": worst.ops,
                 "flags": flags.joined(separator: " or "), "flag": flags[0],
-                "installer": installerNames.joined(separator: ", "),
+                "installer": worst.installers.joined(separator: ", "),
             ])
-            let message = knowledge.messages.select(context: kind, version: program.kernelVersion)
-            let suggestion = knowledge.suggestions.select(context: kind, version: program.kernelVersion)
+            let message = knowledge.messages.select(context: worst.kind, version: program.kernelVersion)
+            let suggestion = knowledge.suggestions.select(context: worst.kind, version: program.kernelVersion)
             findings.append(Finding(
-                ruleID: Self.id, confidence: confidence, location: call.location,
+                ruleID: Self.id, confidence: worst.confidence, location: call.location,
                 function: function.name, functionUSR: function.usr, callee: call.callee, macro: call.macro,
                 chain: Program.chain(root: context.root, path: context.path, call: call),
                 message: fill(message?.text ?? "\(call.written) without \(flags.joined(separator: " or "))", values),
                 suggestion: fill(suggestion?.text ?? "", values)))
         }
         return findings
+    }
+
+    /// Whether the pfn_t of a mixed insert in `function` is one
+    /// vmf_insert_mixed() takes on any VMA: `function`, or a function of its
+    /// own file it calls (two levels down), spells a device-memory or special
+    /// marking or gets the pfn from a source of such pfns (a DAX device, the
+    /// zero page). A library's fault routine, reached through a file
+    /// system's handler, fills its pfn_t in a static helper. Functions of
+    /// other files are not looked at: a scan that leaves their file out
+    /// would judge otherwise.
+    func marksItsPfn(_ function: FunctionFact, program: Program) -> Bool {
+        let names = Set(data.pfnExempt.names)
+        let sources = Set(data.pfnExempt.sources)
+        var seen: Set<String> = [function.usr]
+        var level = [function]
+        for depth in 0..<3 {
+            for candidate in level {
+                if !names.isDisjoint(with: candidate.flagNames) { return true }
+                if candidate.calls.contains(where: { sources.contains($0.callee) || $0.macro.map(sources.contains) == true }) {
+                    return true
+                }
+            }
+            guard depth < 2 else { break }
+            level = level.flatMap { caller in
+                caller.calls.compactMap { call in
+                    call.calleeUSR.flatMap { program.functions[$0] }
+                        .flatMap { $0.location.file == function.location.file ? $0 : nil }
+                }
+            }.filter { seen.insert($0.usr).inserted }
+        }
+        return false
     }
 
     /// Whether `store` names the ops table `binding` is in: a static table

@@ -42,10 +42,14 @@ public struct InsertNeedsFlags: Rule {
                 so do the functions the handler calls and those that call it. Confidence \
                 is moderate when the installing handler is in the scan and sets nothing \
                 (a caller out of sight may), and low when no handler of the scan installs \
-                the ops. Ops stored into another table's vm_ops (a drm_gem_object_funcs, \
-                whose core mmap sets the flags) and vm_special_mapping faults (whose \
-                flags are passed to _install_special_mapping()) are not judged, nor are \
-                handlers found only by their shape: their ops table is unknown.
+                the ops. Every table whose fault path reaches the insert is judged, \
+                through wrappers and handler-shaped helpers: the same handler bound in \
+                two tables needs the flag from both installers. Ops stored into another \
+                table's vm_ops (a drm_gem_object_funcs, whose core mmap sets the flags) \
+                and vm_special_mapping faults (whose flags are passed to \
+                _install_special_mapping()) are not judged, nor are handlers found only \
+                by their shape: their ops table is unknown. Mixed inserts of a device, \
+                special or zero-page pfn_t (DAX) need no VM_MIXEDMAP.
                 """,
             confidence: .moderate,
             triggering: [
@@ -103,10 +107,12 @@ public struct InsertNeedsFlags: Rule {
                 if let callee = call.calleeUSR { callers[callee, default: []].append(function) }
             }
         }
+        let fetchingFiles = filesFetchingMarkedPfns(program)
         var findings: [Finding] = []
         for (function, call) in program.calls(to: Set(data.needs.keys)) {
             guard let flags = data.needs[call.callee] else { continue }
-            if data.pfnExempt.apis.contains(call.callee), marksItsPfn(function, program: program) { continue }
+            if data.pfnExempt.apis.contains(call.callee),
+               fetchingFiles.contains(function.location.file) || marksItsPfn(function, program: program) { continue }
             // Every ops table whose fault path reaches the call is judged:
             // a handler bound in two tables (or reached from two) needs the
             // flag from each installer. The first table found wanting, the
@@ -120,8 +126,10 @@ public struct InsertNeedsFlags: Rule {
                 // An ops variable of the same name in another file is another
                 // table; a static one is installed in its own file.
                 let candidates = (installers[ops] ?? []).filter { sameTable($0.write, binding) }
-                // Stored into another table's vm_ops (a drm_gem_object_funcs):
-                // the core installs it, and its mmap sets the flags.
+                // Stored into another table (a drm_gem_object_funcs' vm_ops,
+                // a driver's object ops): whoever reads that field installs
+                // it, out of the rule's sight (the DRM core's mmap sets the
+                // flags).
                 if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
                 let kind: String
                 var confidence: Confidence
@@ -157,26 +165,16 @@ public struct InsertNeedsFlags: Rule {
         return findings
     }
 
-    /// Whether the pfn_t of a mixed insert in `function` is one
-    /// vmf_insert_mixed() takes on any VMA: `function`, or a function of its
-    /// own file it calls (two levels down), spells a device-memory or special
-    /// marking or gets the pfn from a source of such pfns (a DAX device, the
-    /// zero page). A library's fault routine, reached through a file
-    /// system's handler, fills its pfn_t in a static helper. Functions of
-    /// other files are not looked at: a scan that leaves their file out
-    /// would judge otherwise.
+    /// Whether `function`, or a function of its own file it calls (two
+    /// levels down), spells a device-memory or special pfn_t marking: the
+    /// pfn_t it inserts is built there. Functions of other files are not
+    /// looked at: a scan that leaves their file out would judge otherwise.
     func marksItsPfn(_ function: FunctionFact, program: Program) -> Bool {
         let names = Set(data.pfnExempt.names)
-        let sources = Set(data.pfnExempt.sources)
         var seen: Set<String> = [function.usr]
         var level = [function]
         for depth in 0..<3 {
-            for candidate in level {
-                if !names.isDisjoint(with: candidate.flagNames) { return true }
-                if candidate.calls.contains(where: { sources.contains($0.callee) || $0.macro.map(sources.contains) == true }) {
-                    return true
-                }
-            }
+            if level.contains(where: { !names.isDisjoint(with: $0.flagNames) }) { return true }
             guard depth < 2 else { break }
             level = level.flatMap { caller in
                 caller.calls.compactMap { call in
@@ -186,6 +184,21 @@ public struct InsertNeedsFlags: Rule {
             }.filter { seen.insert($0.usr).inserted }
         }
         return false
+    }
+
+    /// The files that get pfns from a source of pfns a mixed insert takes on
+    /// any VMA (a DAX device, the zero page). The DAX core inserts the pfn
+    /// its caller got from the core's own lookup, a call chain away, so the
+    /// file is the unit. A file is whole in every scan that parses it, so a
+    /// scan of fewer files judges the same.
+    func filesFetchingMarkedPfns(_ program: Program) -> Set<String> {
+        let sources = Set(data.pfnExempt.sources)
+        var files = Set<String>()
+        for function in program.orderedFunctions
+        where function.calls.contains(where: { sources.contains($0.callee) || $0.macro.map(sources.contains) == true }) {
+            files.insert(function.location.file)
+        }
+        return files
     }
 
     /// Whether `store` names the ops table `binding` is in: a static table

@@ -154,6 +154,44 @@ extension KernelTreeTests {
         }
     }
 
+    /// 6.12's vfio: .fault is a thin wrapper around
+    /// vfio_pci_mmap_huge_fault(vmf, 0), whose own .huge_fault entry is under
+    /// #ifdef. Its mmap handler sets VM_PFNMAP: no finding, with the insert
+    /// seen from both entries. With the entry compiled out and VM_PFNMAP
+    /// dropped, the insert is reported through the wrapper.
+    func testVfioInsertIsJudgedThroughItsFaultWrapper() throws {
+        let root = try tree("6.12")
+        let path = "drivers/vfio/pci/vfio_pci_core.c"
+        let file = root + "/" + path
+        let tree = Self.engine.analyze(AnalysisOptions(files: [file]))
+        XCTAssertEqual(tree.failures, [])
+        XCTAssertEqual(tree.units.map(\.file), [file])
+        XCTAssertEqual(tree.units.first?.errors.map(\.message), [])
+        XCTAssertEqual(tree.findings.filter { $0.ruleID == "mm-insert-needs-flags" }.map(\.message), [])
+        let huge = try XCTUnwrap(tree.program.functions.values.first { $0.name == "vfio_pci_mmap_huge_fault" })
+        XCTAssertTrue(huge.calls.contains { $0.callee == "vmf_insert_pfn" })
+        let ways = tree.program.faultContexts(of: huge.usr).map { $0.path.map(\.name) }
+        XCTAssertTrue(ways.contains(["vfio_pci_mmap_page_fault", "vfio_pci_mmap_huge_fault"]), "\(ways)")
+
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let entry = "#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP\n\t.huge_fault = vfio_pci_mmap_huge_fault,\n#endif\n"
+        let flags = "VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP |"
+        XCTAssertTrue(text.contains(entry) && text.contains(flags))
+        let changed = text.replacingOccurrences(of: entry, with: "")
+            .replacingOccurrences(of: flags, with: "VM_ALLOW_ANY_UNCACHED | VM_IO |")
+        let result = Self.engine.analyze(AnalysisOptions(files: [file], overlay: [file: Array(changed.utf8)]))
+        XCTAssertEqual(result.failures, [])
+        XCTAssertEqual(result.units.first?.errors.map(\.message), [])
+        let found = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
+        XCTAssertEqual(found.map(\.chain), [[".fault of vfio_pci_mmap_ops", "vfio_pci_mmap_page_fault",
+                                              "vfio_pci_mmap_huge_fault", "vmf_insert_pfn"]])
+        XCTAssertEqual(found.first?.location.line,
+                       try line(of: "ret = vmf_insert_pfn(vma", after: "static vm_fault_t vfio_pci_mmap_huge_fault(", in: file))
+        XCTAssertEqual(found.first?.confidence, .moderate)
+        XCTAssertTrue(found.first?.message.contains("vfio_pci_core_mmap(), which installs vfio_pci_mmap_ops") ?? false,
+                      found.first?.message ?? "no finding")
+    }
+
     /// sgx's enclave fault inserts pfns; its mmap handler, in driver.c, sets
     /// VM_PFNMAP. Without driver.c in the scan the rule says it cannot see the
     /// flags (low confidence); with it, nothing. tegra's GEM fault inserts

@@ -14,7 +14,9 @@ public struct Program: Sendable {
     public let kernelVersion: KernelVersion?
     /// The fault handlers' return type, `vm_fault_t`, as facts spell it.
     public let faultTypeName: String
-    /// Every root of fault context and how it was found.
+    /// Every root of fault context and how it was found. A shape root that
+    /// a callback root reaches stays listed, but its functions' chains start
+    /// at the callback.
     public let roots: [Root]
     /// For each function reachable from a root: the shortest chain to it.
     private let reach: [String: Reach]
@@ -70,8 +72,8 @@ public struct Program: Sendable {
                               label: binding.label, binding: binding))
             rooted.insert(binding.functionUSR)
         }
-        for function in functions.values.sorted(by: { ($0.location, $0.usr) < ($1.location, $1.usr) })
-        where function.faultSignature != nil && !rooted.contains(function.usr) {
+        let definitionOrder = functions.values.sorted { ($0.location, $0.usr) < ($1.location, $1.usr) }
+        for function in definitionOrder where function.faultSignature != nil && !rooted.contains(function.usr) {
             roots.append(Root(usr: function.usr, name: function.name,
                               label: faultContext.signatureLabel, binding: nil))
             rooted.insert(function.usr)
@@ -112,7 +114,7 @@ public struct Program: Sendable {
         self.reach = reach
 
         var callers: [String: [String]] = [:]
-        for function in functions.values.sorted(by: { ($0.location, $0.usr) < ($1.location, $1.usr) }) {
+        for function in definitionOrder {
             for callee in Set(function.calls.compactMap(\.calleeUSR)) where functions[callee] != nil {
                 callers[callee, default: []].append(function.usr)
             }

@@ -44,9 +44,10 @@ public struct InsertNeedsFlags: Rule {
                 (a caller out of sight may), and low when no handler of the scan installs \
                 the ops. Every table whose fault path reaches the insert is judged, \
                 through wrappers and handler-shaped helpers: the same handler bound in \
-                two tables needs the flag from both installers. Ops stored into another \
-                table's vm_ops (a drm_gem_object_funcs, whose core mmap sets the flags) \
-                and vm_special_mapping faults (whose flags are passed to \
+                two tables needs the flag from both installers. Ops stored into a field \
+                of another table (a drm_gem_object_funcs' vm_ops, whose core mmap sets the \
+                flags; a driver's object ops, read by a common mmap) and vm_special_mapping \
+                faults (whose flags are passed to \
                 _install_special_mapping()) are not judged, nor are handlers found only \
                 by their shape: their ops table is unknown. Mixed inserts of a device, \
                 special or zero-page pfn_t (DAX) need no VM_MIXEDMAP.
@@ -112,7 +113,8 @@ public struct InsertNeedsFlags: Rule {
         for (function, call) in program.calls(to: Set(data.needs.keys)) {
             guard let flags = data.needs[call.callee] else { continue }
             if data.pfnExempt.apis.contains(call.callee),
-               fetchingFiles.contains(function.location.file) || marksItsPfn(function, program: program) { continue }
+               !Set(function.flagNames).isDisjoint(with: data.pfnExempt.names)
+                || fetchingFiles.contains(function.location.file) { continue }
             // Every ops table whose fault path reaches the call is judged:
             // a handler bound in two tables (or reached from two) needs the
             // flag from each installer. The first table found wanting, the
@@ -163,27 +165,6 @@ public struct InsertNeedsFlags: Rule {
                 suggestion: fill(suggestion?.text ?? "", values)))
         }
         return findings
-    }
-
-    /// Whether `function`, or a function of its own file it calls (two
-    /// levels down), spells a device-memory or special pfn_t marking: the
-    /// pfn_t it inserts is built there. Functions of other files are not
-    /// looked at: a scan that leaves their file out would judge otherwise.
-    func marksItsPfn(_ function: FunctionFact, program: Program) -> Bool {
-        let names = Set(data.pfnExempt.names)
-        var seen: Set<String> = [function.usr]
-        var level = [function]
-        for depth in 0..<3 {
-            if level.contains(where: { !names.isDisjoint(with: $0.flagNames) }) { return true }
-            guard depth < 2 else { break }
-            level = level.flatMap { caller in
-                caller.calls.compactMap { call in
-                    call.calleeUSR.flatMap { program.functions[$0] }
-                        .flatMap { $0.location.file == function.location.file ? $0 : nil }
-                }
-            }.filter { seen.insert($0.usr).inserted }
-        }
-        return false
     }
 
     /// The files that get pfns from a source of pfns a mixed insert takes on

@@ -13,9 +13,10 @@ public struct UnitFacts: Codable, Sendable, Equatable {
     public var bindings: [CallbackBinding]
     /// Parse errors (parsing kept going past them).
     public var errors: [ParseError]
-    /// Ops tables stored into a `vm_ops` field of another table's initializer
-    /// (`.vm_ops = &foo_gem_vm_ops` in a `drm_gem_object_funcs`): the op is
-    /// `init`, `structName` the initialized struct, `valueName` the ops.
+    /// Ops tables stored into a field of another table's initializer
+    /// (`.vm_ops = &foo_gem_vm_ops` in a `drm_gem_object_funcs`,
+    /// `.mmap_ops = &foo_vm_ops`): the op is `init`, `member` the field,
+    /// `structName` the initialized struct, `valueName` the ops.
     public var tableStores: [MemberWrite]
 
     public init(file: String, flagMode: FlagMode, functions: [FunctionFact] = [],

@@ -14,10 +14,15 @@ public struct Program: Sendable {
     public let kernelVersion: KernelVersion?
     /// The fault handlers' return type, `vm_fault_t`, as facts spell it.
     public let faultTypeName: String
-    /// Every root of fault context and how it was found.
+    /// Every root of fault context and how it was found. A shape root that
+    /// a callback root reaches stays listed, but its functions' chains start
+    /// at the callback.
     public let roots: [Root]
     /// For each function reachable from a root: the shortest chain to it.
     private let reach: [String: Reach]
+    /// For each function: the functions of the program that call it, each
+    /// once, in definition order.
+    private let callers: [String: [String]]
 
     /// A function that runs in fault context by construction.
     public struct Root: Sendable, Equatable {
@@ -67,34 +72,54 @@ public struct Program: Sendable {
                               label: binding.label, binding: binding))
             rooted.insert(binding.functionUSR)
         }
-        for function in functions.values.sorted(by: { ($0.location, $0.usr) < ($1.location, $1.usr) })
-        where function.faultSignature != nil && !rooted.contains(function.usr) {
+        let definitionOrder = functions.values.sorted { ($0.location, $0.usr) < ($1.location, $1.usr) }
+        for function in definitionOrder where function.faultSignature != nil && !rooted.contains(function.usr) {
             roots.append(Root(usr: function.usr, name: function.name,
                               label: faultContext.signatureLabel, binding: nil))
             rooted.insert(function.usr)
         }
         self.roots = roots
 
-        // Multi-source breadth-first search: every reachable function gets the
-        // shortest chain, ties going to the earlier root.
+        // Breadth-first search from the roots, in two waves. The callback
+        // roots go first and run to the end: a function with the handler's
+        // shape that one of them calls (`.fault` a thin wrapper around
+        // `foo_huge_fault(vmf, 0)`, a `.huge_fault` entry compiled out by
+        // `#ifdef`) is part of that root's path, with its confidence and its
+        // ops table, not a root of its own. Only then do the shape roots
+        // that no callback reaches start theirs. Within a wave every
+        // reachable function gets the shortest chain, ties going to the
+        // earlier root.
         var reach: [String: Reach] = [:]
         var queue: [String] = []
-        for (index, root) in roots.enumerated() where reach[root.usr] == nil {
-            reach[root.usr] = Reach(rootIndex: index, path: [root.usr])
-            queue.append(root.usr)
-        }
         var head = 0
-        while head < queue.count {
-            let usr = queue[head]
-            head += 1
-            guard let function = functions[usr], let current = reach[usr] else { continue }
-            for call in function.calls {
-                guard let callee = call.calleeUSR, functions[callee] != nil, reach[callee] == nil else { continue }
-                reach[callee] = Reach(rootIndex: current.rootIndex, path: current.path + [callee])
-                queue.append(callee)
+        func spread() {
+            while head < queue.count {
+                let usr = queue[head]
+                head += 1
+                guard let function = functions[usr], let current = reach[usr] else { continue }
+                for call in function.calls {
+                    guard let callee = call.calleeUSR, functions[callee] != nil, reach[callee] == nil else { continue }
+                    reach[callee] = Reach(rootIndex: current.rootIndex, path: current.path + [callee])
+                    queue.append(callee)
+                }
             }
         }
+        for wave in [true, false] {
+            for (index, root) in roots.enumerated() where (root.binding != nil) == wave && reach[root.usr] == nil {
+                reach[root.usr] = Reach(rootIndex: index, path: [root.usr])
+                queue.append(root.usr)
+            }
+            spread()
+        }
         self.reach = reach
+
+        var callers: [String: [String]] = [:]
+        for function in definitionOrder {
+            for callee in Set(function.calls.compactMap(\.calleeUSR)) where functions[callee] != nil {
+                callers[callee, default: []].append(function.usr)
+            }
+        }
+        self.callers = callers
     }
 
     /// How `usr` runs in fault context: the root and the function chain from
@@ -102,6 +127,35 @@ public struct Program: Sendable {
     public func faultContext(of usr: String) -> (root: Root, path: [FunctionFact])? {
         guard let found = reach[usr] else { return nil }
         return (roots[found.rootIndex], found.path.compactMap { functions[$0] })
+    }
+
+    /// Every root that reaches `usr`, each with its shortest chain to it:
+    /// the same function bound in two ops tables is in the fault path of
+    /// both, and a rule that judges the table (the mmap handler installing
+    /// it) must see each. The context `faultContext(of:)` gives comes first,
+    /// then the other roots in root order.
+    public func faultContexts(of usr: String) -> [(root: Root, path: [FunctionFact])] {
+        guard let primary = reach[usr] else { return [] }
+        // Backwards from `usr`: for each function that reaches it, the next
+        // function on a shortest way there.
+        var next: [String: String] = [usr: usr]
+        var queue = [usr]
+        var head = 0
+        while head < queue.count {
+            let current = queue[head]
+            head += 1
+            for caller in callers[current] ?? [] where next[caller] == nil {
+                next[caller] = current
+                queue.append(caller)
+            }
+        }
+        var result = [(root: roots[primary.rootIndex], path: primary.path.compactMap { functions[$0] })]
+        for (index, root) in roots.enumerated() where index != primary.rootIndex && next[root.usr] != nil {
+            var path = [root.usr]
+            while let step = next[path[path.count - 1]], step != path[path.count - 1] { path.append(step) }
+            result.append((root, path.compactMap { functions[$0] }))
+        }
+        return result
     }
 
     /// All function definitions in a stable order (file, line, USR).

@@ -27,7 +27,9 @@ public final class FactCache: @unchecked Sendable {
         // facts-v2 added member writes, returns, local writes, flag names and
         // addressed members: a v1 entry lacks them, and reading that as
         // "none" would hide findings, so v1 entries are never looked at.
-        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v2"
+        // facts-v3 records ops tables stored into any field of another
+        // table, not only `vm_ops`.
+        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v3"
     }
 
     struct Entry: Codable {

@@ -386,9 +386,7 @@ struct FactExtractor: Sendable {
         /// `{ .fault = f, ... }` of a callback struct, designated or positional.
         mutating func initializer(_ cursor: Cursor, holder: String) {
             guard let structName = cursor.type.recordName else { return }
-            if fields(of: cursor.type, structName).contains("vm_ops") {
-                tableStore(cursor, structName: structName)
-            }
+            tableStore(cursor, structName: structName)
             guard extractor.faultContext.callbackStructs.contains(structName) else { return }
             var position = 0
             for element in cursor.children {
@@ -416,15 +414,18 @@ struct FactExtractor: Sendable {
             }
         }
 
-        /// `.vm_ops = &foo_vm_ops` in the initializer of a table that has a
-        /// `vm_ops` field (designated only: the kernel writes them so).
+        /// An ops table stored into a field of another table's initializer:
+        /// `.vm_ops = &foo_gem_vm_ops` in a `drm_gem_object_funcs`,
+        /// `.mmap_ops = &foo_vm_ops` in a driver's object ops (designated
+        /// only: the kernel writes them so). Whoever reads that field
+        /// installs the ops.
         mutating func tableStore(_ cursor: Cursor, structName: String) {
             for element in cursor.children where element.kind == .unexposedExpr {
                 let parts = element.children
-                guard let designator = parts.first, designator.kind == .memberRef, designator.spelling == "vm_ops",
+                guard let designator = parts.first, designator.kind == .memberRef,
                       parts.count >= 2, let value = parts.last, let location = element.location else { continue }
-                for variable in variablesReferenced(by: value) {
-                    tableStores.append(MemberWrite(member: "vm_ops", structName: structName, op: "init",
+                for variable in variablesReferenced(by: value) where variable.type.recordName == "vm_operations_struct" {
+                    tableStores.append(MemberWrite(member: designator.spelling, structName: structName, op: "init",
                                                    valueName: variable.spelling, valueUSR: variable.usr,
                                                    location: extractor.location(location)))
                 }

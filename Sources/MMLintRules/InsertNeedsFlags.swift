@@ -13,6 +13,7 @@ public struct InsertNeedsFlags: Rule {
         struct Exempt: Decodable {
             var apis: [String]
             var names: [String]
+            var sources: [String]
         }
         var needs: [String: [String]]
         var pfnExempt: Exempt
@@ -41,10 +42,15 @@ public struct InsertNeedsFlags: Rule {
                 so do the functions the handler calls and those that call it. Confidence \
                 is moderate when the installing handler is in the scan and sets nothing \
                 (a caller out of sight may), and low when no handler of the scan installs \
-                the ops. Ops stored into another table's vm_ops (a drm_gem_object_funcs, \
-                whose core mmap sets the flags) and vm_special_mapping faults (whose \
-                flags are passed to _install_special_mapping()) are not judged, nor are \
-                handlers found only by their shape: their ops table is unknown.
+                the ops. Every table whose fault path reaches the insert is judged, \
+                through wrappers and handler-shaped helpers: the same handler bound in \
+                two tables needs the flag from both installers. Ops stored into a field \
+                of another table (a drm_gem_object_funcs' vm_ops, whose core mmap sets the \
+                flags; a driver's object ops, read by a common mmap) and vm_special_mapping \
+                faults (whose flags are passed to \
+                _install_special_mapping()) are not judged, nor are handlers found only \
+                by their shape: their ops table is unknown. Mixed inserts of a device, \
+                special or zero-page pfn_t (DAX) need no VM_MIXEDMAP.
                 """,
             confidence: .moderate,
             triggering: [
@@ -102,48 +108,78 @@ public struct InsertNeedsFlags: Rule {
                 if let callee = call.calleeUSR { callers[callee, default: []].append(function) }
             }
         }
+        let fetchingFiles = filesFetchingMarkedPfns(program)
         var findings: [Finding] = []
         for (function, call) in program.calls(to: Set(data.needs.keys)) {
-            guard let flags = data.needs[call.callee], let context = program.faultContext(of: function.usr),
-                  let binding = context.root.binding, binding.kind == .initializer,
-                  binding.structName == "vm_operations_struct" else { continue }
+            guard let flags = data.needs[call.callee] else { continue }
             if data.pfnExempt.apis.contains(call.callee),
-               !Set(function.flagNames).isDisjoint(with: data.pfnExempt.names) { continue }
-            let ops = binding.holder
-            // An ops variable of the same name in another file is another
-            // table; a static one is installed in its own file.
-            let candidates = (installers[ops] ?? []).filter { sameTable($0.write, binding) }
-            // Stored into another table's vm_ops (a drm_gem_object_funcs):
-            // the core installs it, and its mmap sets the flags.
-            if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
-            let kind: String
-            var confidence: Confidence
-            let installerNames = candidates.map { "\($0.function.name)()" }
-            if candidates.isEmpty {
-                kind = "unseen"
-                confidence = .low
-            } else if candidates.contains(where: { sets(flags, around: $0.function, program: program, callers: callers) }) {
-                continue
-            } else {
-                kind = "unset"
-                confidence = .moderate
+               !Set(function.flagNames).isDisjoint(with: data.pfnExempt.names)
+                || fetchingFiles.contains(function.location.file) { continue }
+            // Every ops table whose fault path reaches the call is judged:
+            // a handler bound in two tables (or reached from two) needs the
+            // flag from each installer. The first table found wanting, the
+            // surest first, is the finding.
+            var worst: (context: (root: Program.Root, path: [FunctionFact]), kind: String,
+                        confidence: Confidence, ops: String, installers: [String])?
+            for context in program.faultContexts(of: function.usr) {
+                guard let binding = context.root.binding, binding.kind == .initializer,
+                      binding.structName == "vm_operations_struct" else { continue }
+                let ops = binding.holder
+                // An ops variable of the same name in another file is another
+                // table; a static one is installed in its own file.
+                let candidates = (installers[ops] ?? []).filter { sameTable($0.write, binding) }
+                // Stored into another table (a drm_gem_object_funcs' vm_ops,
+                // a driver's object ops): whoever reads that field installs
+                // it, out of the rule's sight (the DRM core's mmap sets the
+                // flags).
+                if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
+                let kind: String
+                var confidence: Confidence
+                if candidates.isEmpty {
+                    kind = "unseen"
+                    confidence = .low
+                } else if candidates.contains(where: { sets(flags, around: $0.function, program: program, callers: callers) }) {
+                    continue
+                } else {
+                    kind = "unset"
+                    confidence = .moderate
+                }
+                if context.root.confidence < confidence { confidence = context.root.confidence }
+                if let worst, worst.confidence >= confidence { continue }
+                worst = (context, kind, confidence, ops, candidates.map { "\($0.function.name)()" })
             }
-            if context.root.confidence < confidence { confidence = context.root.confidence }
+            guard let worst else { continue }
+            let context = worst.context
             let values = RuleText.values(function: function, root: context.root, path: context.path, extra: [
-                "call": call.written, "callee": call.callee, "ops": ops,
+                "call": call.written, "callee": call.callee, "ops": worst.ops,
                 "flags": flags.joined(separator: " or "), "flag": flags[0],
-                "installer": installerNames.joined(separator: ", "),
+                "installer": worst.installers.joined(separator: ", "),
             ])
-            let message = knowledge.messages.select(context: kind, version: program.kernelVersion)
-            let suggestion = knowledge.suggestions.select(context: kind, version: program.kernelVersion)
+            let message = knowledge.messages.select(context: worst.kind, version: program.kernelVersion)
+            let suggestion = knowledge.suggestions.select(context: worst.kind, version: program.kernelVersion)
             findings.append(Finding(
-                ruleID: Self.id, confidence: confidence, location: call.location,
+                ruleID: Self.id, confidence: worst.confidence, location: call.location,
                 function: function.name, functionUSR: function.usr, callee: call.callee, macro: call.macro,
                 chain: Program.chain(root: context.root, path: context.path, call: call),
                 message: fill(message?.text ?? "\(call.written) without \(flags.joined(separator: " or "))", values),
                 suggestion: fill(suggestion?.text ?? "", values)))
         }
         return findings
+    }
+
+    /// The files that get pfns from a source of pfns a mixed insert takes on
+    /// any VMA (a DAX device, the zero page). The DAX core inserts the pfn
+    /// its caller got from the core's own lookup, a call chain away, so the
+    /// file is the unit. A file is whole in every scan that parses it, so a
+    /// scan of fewer files judges the same.
+    func filesFetchingMarkedPfns(_ program: Program) -> Set<String> {
+        let sources = Set(data.pfnExempt.sources)
+        var files = Set<String>()
+        for function in program.orderedFunctions
+        where function.calls.contains(where: { sources.contains($0.callee) || $0.macro.map(sources.contains) == true }) {
+            files.insert(function.location.file)
+        }
+        return files
     }
 
     /// Whether `store` names the ops table `binding` is in: a static table

@@ -26,6 +26,8 @@ extension KernelTreeTests {
 
     /// ttm's fault helpers drop the mmap read lock for the VM_FAULT_RETRY
     /// dance by hand: two drops per tree, with the per-VMA lock words on 6.12.
+    /// The helpers have the handler's shape, and ttm's own .fault calls them:
+    /// the chains start at its ops table.
     func testTtmFaultHelpersDropTheMmapLock() throws {
         for version in ["6.1", "6.12"] {
             let root = try tree(version)
@@ -38,7 +40,10 @@ extension KernelTreeTests {
                 try line(of: "mmap_read_unlock(vmf->vma->vm_mm)", after: "vm_fault_t ttm_bo_vm_reserve(", in: file),
             ], version)
             XCTAssertEqual(found.map(\.callee), ["mmap_read_unlock", "mmap_read_unlock"], version)
-            XCTAssertEqual(found.first?.chain, ["vm_fault_t handler signature", "ttm_bo_vm_fault_idle", "mmap_read_unlock"])
+            XCTAssertEqual(found.map { $0.chain.joined(separator: " → ") }, [
+                ".fault of ttm_bo_vm_ops → ttm_bo_vm_fault → ttm_bo_vm_fault_reserved → ttm_bo_vm_fault_idle → mmap_read_unlock",
+                ".fault of ttm_bo_vm_ops → ttm_bo_vm_fault → ttm_bo_vm_reserve → mmap_read_unlock",
+            ], version)
             XCTAssertEqual(Set(found.map(\.confidence)), [.moderate], version)
             let message = try XCTUnwrap(found.first?.message)
             XCTAssertEqual(message.contains("per-VMA lock"), version == "6.12", message)
@@ -157,6 +162,44 @@ extension KernelTreeTests {
                 XCTAssertTrue(finding.suggestion.contains("vm_flags_set(vma, …)"), finding.suggestion)
             }
         }
+    }
+
+    /// 6.12's vfio: .fault is a thin wrapper around
+    /// vfio_pci_mmap_huge_fault(vmf, 0), whose own .huge_fault entry is under
+    /// #ifdef. Its mmap handler sets VM_PFNMAP: no finding, with the insert
+    /// seen from both entries. With the entry compiled out and VM_PFNMAP
+    /// dropped, the insert is reported through the wrapper.
+    func testVfioInsertIsJudgedThroughItsFaultWrapper() throws {
+        let root = try tree("6.12")
+        let path = "drivers/vfio/pci/vfio_pci_core.c"
+        let file = root + "/" + path
+        let tree = Self.engine.analyze(AnalysisOptions(files: [file]))
+        XCTAssertEqual(tree.failures, [])
+        XCTAssertEqual(tree.units.map(\.file), [file])
+        XCTAssertEqual(tree.units.first?.errors.map(\.message), [])
+        XCTAssertEqual(tree.findings.filter { $0.ruleID == "mm-insert-needs-flags" }.map(\.message), [])
+        let huge = try XCTUnwrap(tree.program.functions.values.first { $0.name == "vfio_pci_mmap_huge_fault" })
+        XCTAssertTrue(huge.calls.contains { $0.callee == "vmf_insert_pfn" })
+        let ways = tree.program.faultContexts(of: huge.usr).map { $0.path.map(\.name) }
+        XCTAssertTrue(ways.contains(["vfio_pci_mmap_page_fault", "vfio_pci_mmap_huge_fault"]), "\(ways)")
+
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let entry = "#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP\n\t.huge_fault = vfio_pci_mmap_huge_fault,\n#endif\n"
+        let flags = "VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP |"
+        XCTAssertTrue(text.contains(entry) && text.contains(flags))
+        let changed = text.replacingOccurrences(of: entry, with: "")
+            .replacingOccurrences(of: flags, with: "VM_ALLOW_ANY_UNCACHED | VM_IO |")
+        let result = Self.engine.analyze(AnalysisOptions(files: [file], overlay: [file: Array(changed.utf8)]))
+        XCTAssertEqual(result.failures, [])
+        XCTAssertEqual(result.units.first?.errors.map(\.message), [])
+        let found = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
+        XCTAssertEqual(found.map(\.chain), [[".fault of vfio_pci_mmap_ops", "vfio_pci_mmap_page_fault",
+                                              "vfio_pci_mmap_huge_fault", "vmf_insert_pfn"]])
+        XCTAssertEqual(found.first?.location.line,
+                       try line(of: "ret = vmf_insert_pfn(vma", after: "static vm_fault_t vfio_pci_mmap_huge_fault(", in: file))
+        XCTAssertEqual(found.first?.confidence, .moderate)
+        XCTAssertTrue(found.first?.message.contains("vfio_pci_core_mmap(), which installs vfio_pci_mmap_ops") ?? false,
+                      found.first?.message ?? "no finding")
     }
 
     /// sgx's enclave fault inserts pfns; its mmap handler, in driver.c, sets

@@ -54,6 +54,57 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(program.faultContext(of: "c:@F@helper")?.path.map(\.name), ["lonely_fault", "helper"])
     }
 
+    func binding(_ function: String, field: String = "fault", holder: String, line: Int) -> CallbackBinding {
+        CallbackBinding(structName: "vm_operations_struct", field: field, functionUSR: "c:@F@\(function)",
+                        functionName: function, holder: holder, kind: .initializer, location: location("/t/a.c", line))
+    }
+
+    /// A function with the handler's shape that a bound handler calls is in
+    /// that handler's path, even where its own chain as a shape root would
+    /// be shorter; shape roots no binding reaches keep their own.
+    func testShapeFunctionsReachedFromABindingBelongToIt() {
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("bar_huge_fault", line: 10, signature: true, calls: ["bar_map"]),
+            function("bar_map", line: 20, calls: ["vmf_insert_pfn"]),
+            function("bar_page_fault", line: 30, signature: true, calls: ["bar_huge_fault"]),
+            function("lonely_fault", line: 40, signature: true, calls: ["lonely_helper"]),
+            function("lonely_helper", line: 50, calls: []),
+        ], bindings: [binding("bar_page_fault", holder: "bar_vm_ops", line: 60)])
+        let program = Program(units: [unit], faultContext: faultContext)
+        XCTAssertEqual(program.roots.map(\.name), ["bar_page_fault", "bar_huge_fault", "lonely_fault"])
+        let context = program.faultContext(of: "c:@F@bar_map")
+        XCTAssertEqual(context?.root.label, ".fault of bar_vm_ops")
+        XCTAssertEqual(context?.path.map(\.name), ["bar_page_fault", "bar_huge_fault", "bar_map"])
+        XCTAssertEqual(program.faultContext(of: "c:@F@bar_huge_fault")?.root.label, ".fault of bar_vm_ops")
+        XCTAssertEqual(program.faultContext(of: "c:@F@lonely_helper")?.root.label, "vm_fault_t handler signature")
+    }
+
+    /// Every root reaching a function, with its own shortest chain; the
+    /// context faultContext(of:) gives first.
+    func testEveryRootReachingAFunction() {
+        let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
+            function("mmio_fault", line: 10, signature: true, calls: ["mmio_insert"]),
+            function("mmio_wc_fault", line: 20, signature: true, calls: ["mmio_prepare"]),
+            function("mmio_prepare", line: 30, calls: ["mmio_insert"]),
+            function("mmio_insert", line: 40, calls: ["vmf_insert_pfn"]),
+            function("other_fault", line: 50, signature: true, calls: []),
+        ], bindings: [
+            binding("mmio_wc_fault", holder: "mmio_wc_vm_ops", line: 60),
+            binding("mmio_fault", holder: "mmio_vm_ops", line: 70),
+            binding("mmio_fault", holder: "mmio_uc_vm_ops", line: 80),
+        ])
+        let program = Program(units: [unit], faultContext: faultContext)
+        let contexts = program.faultContexts(of: "c:@F@mmio_insert")
+        XCTAssertEqual(contexts.map(\.root.label), [".fault of mmio_vm_ops", ".fault of mmio_wc_vm_ops",
+                                                    ".fault of mmio_uc_vm_ops"])
+        XCTAssertEqual(contexts.map { $0.path.map(\.name) }, [
+            ["mmio_fault", "mmio_insert"], ["mmio_wc_fault", "mmio_prepare", "mmio_insert"], ["mmio_fault", "mmio_insert"],
+        ])
+        XCTAssertEqual(program.faultContext(of: "c:@F@mmio_insert")?.root.label, contexts[0].root.label)
+        XCTAssertEqual(program.faultContexts(of: "c:@F@other_fault").map(\.root.label), ["vm_fault_t handler signature"])
+        XCTAssertTrue(program.faultContexts(of: "c:@F@vmf_insert_pfn").isEmpty)
+    }
+
     func testCallsInsideWatchedAPIsAreTheirOwnBusiness() {
         let unit = UnitFacts(file: "/t/a.c", flagMode: .bare, functions: [
             function("io_remap_pfn_range", file: "/t/mm.h", calls: ["remap_pfn_range"]),

@@ -58,6 +58,7 @@ final class FixtureTests: XCTestCase {
     func testFaultVmFlags() { check("rule-fault-vm-flags") }
     func testFaultErrno() { check("rule-fault-errno") }
     func testInsertNeedsFlags() { check("rule-insert-needs-flags") }
+    func testDelegatingHandlers() { check("rule-delegation") }
 
     /// An installing mmap handler that sets nothing gives moderate
     /// confidence; no installing handler in the scan gives low, and says why.
@@ -75,6 +76,26 @@ final class FixtureTests: XCTestCase {
                                                          jobs: 2, kernelVersion: KernelVersion(6, 12)))
         let advice = newer.findings.first { $0.ruleID == "mm-insert-needs-flags" }?.suggestion ?? ""
         XCTAssertTrue(advice.contains("vm_flags_set(vma, VM_PFNMAP)"), advice)
+    }
+
+    /// A handler reached through a wrapper is judged as the wrapper's table:
+    /// its confidence (high, where the shape alone gives moderate), and for
+    /// the insert rule the mmap handler that installs that table.
+    func testDelegatedHandlersTakeTheTablesConfidence() throws {
+        let result = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-delegation"), jobs: 2))
+        func confidence(_ rule: String, _ callee: String) -> Confidence? {
+            result.findings.first { $0.ruleID == rule && $0.callee == callee }?.confidence
+        }
+        XCTAssertEqual(confidence("mm-fault-mmap-lock", "mmap_read_lock"), .high)
+        XCTAssertEqual(confidence("mm-fault-vm-flags", "vm_flags_set"), .high)
+        XCTAssertEqual(confidence("mm-remap-in-fault", "remap_pfn_range"), .high)
+        let inserts = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
+        XCTAssertEqual(inserts.map(\.function), ["gpu_mmio_fault", "pci_bar_huge_fault"])
+        XCTAssertEqual(inserts.map(\.confidence), [.moderate, .moderate])
+        XCTAssertTrue(inserts[0].message.contains("gpu_mmio_wc_mmap(), which installs gpu_mmio_wc_vm_ops, never sets"),
+                      inserts[0].message)
+        XCTAssertTrue(inserts[1].message.contains("pci_bar_mmap(), which installs pci_bar_vm_ops, never sets"),
+                      inserts[1].message)
     }
 
     /// Helper errnos are traced to where they are written; written ones are high confidence.
@@ -113,7 +134,7 @@ final class FixtureTests: XCTestCase {
                             "bare-includes", "check-tree", "rule-fault-mmap-lock",
                             "rule-fault-vm-flags",
                             "rule-vm-flags-direct",
-                            "rule-fault-errno", "rule-insert-needs-flags"]
+                            "rule-fault-errno", "rule-insert-needs-flags", "rule-delegation"]
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

@@ -25,6 +25,8 @@ final class RuleFactTests: XCTestCase {
             static const struct vm_operations_struct a_ops, b_ops;
             struct gem_funcs { const struct vm_operations_struct *vm_ops; };
             static const struct gem_funcs funcs = { .vm_ops = &b_ops };
+            struct obj_ops { const char *name; const struct vm_operations_struct *mmap_ops; int flags; };
+            static const struct obj_ops objs[] = { { .name = "x", .mmap_ops = &a_ops, .flags = 1 } };
             #define NO_DUMP(vma) ((vma)->vm_flags |= VM_DONTDUMP)
             static int m(struct file *file, struct vm_area_struct *vma)
             {
@@ -42,8 +44,10 @@ final class RuleFactTests: XCTestCase {
         XCTAssertEqual(m.memberWrites.compactMap(\.valueName), ["a_ops", "b_ops"])
         XCTAssertEqual(Set(m.memberWrites.map(\.structName)), ["vm_area_struct"])
         XCTAssertEqual(m.flagNames, ["VM_MAYWRITE", "VM_WRITE"])
-        XCTAssertEqual(unit.tableStores.map(\.structName), ["gem_funcs"])
-        XCTAssertEqual(unit.tableStores.map(\.valueName), ["b_ops"])
+        // Stored into any field of another table, nested in an array too.
+        XCTAssertEqual(unit.tableStores.map(\.structName), ["gem_funcs", "obj_ops"])
+        XCTAssertEqual(unit.tableStores.map(\.member), ["vm_ops", "mmap_ops"])
+        XCTAssertEqual(unit.tableStores.map(\.valueName), ["b_ops", "a_ops"])
     }
 
     func testReturnsStoresAndAddressedMembers() throws {

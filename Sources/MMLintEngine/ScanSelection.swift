@@ -27,7 +27,7 @@ public struct ScanSelection: Sendable {
 extension Engine {
     /// The prefilter for the active rules: their APIs and evidence, one
     /// group per rule (and one per `together` pair), and where fault context
-    /// starts. A rule or API silent at `kernelVersion` gives no evidence.
+    /// starts. A rule silent at `kernelVersion` gives no evidence.
     public func prefilter(threads: Int, kernelVersion: KernelVersion? = nil) -> Prefilter {
         let active = Set(rules.map(\.description.id))
         let ruleData = knowledge.rules.values.filter { active.contains($0.id) }.sorted { $0.id < $1.id }
@@ -39,7 +39,10 @@ extension Engine {
         for rule in ruleData {
             let evidence = rule.evidence ?? RuleKnowledge.Evidence()
             guard evidence.speaks(at: kernelVersion) else { continue }
-            let apis = rule.apis.filter { api in kernelVersion.map { api.range.contains($0) } ?? true }.map(\.name)
+            // An API's since/until does not gate it: the rules report a call
+            // of one outside its versions too (follow_pfn() on 6.12, in
+            // forward-ported code), so such a call stays evidence.
+            let apis = rule.apis.map(\.name)
             var base = EvidenceGroup(
                 fault: rule.scope == .fault,
                 names: Set(apis + (evidence.names ?? []) + (evidence.members ?? []).map(Vocabulary.mention)

@@ -92,8 +92,9 @@ import Glibc
 /// judges only functions declared `vm_fault_t`, and an errno there is a
 /// negative `E…` name, `PTR_ERR()`, or the int result of a helper it follows
 /// to depth 4 (each level an `int`/`long` function returning one); a rule
-/// silent at the tree's version (`since`/`until`, per API too) gives no
-/// group. A finding's chain is the shortest from the roots, so only paths
+/// silent at the tree's version (`VmFlagsDirect` before its `since`) gives
+/// no group. An API's own `since`/`until` gates nothing: the rules report a
+/// call of it on any tree. A finding's chain is the shortest from the roots, so only paths
 /// from roots matter: a caller of an anywhere host that no root reaches
 /// changes nothing.
 ///

@@ -180,10 +180,14 @@ public struct RuleKnowledge: Codable, Sendable {
     }
     /// Where a call of one of the APIs is a finding.
     public enum Scope: String, Codable, Sendable { case fault, anywhere }
-    /// What a file must spell for this rule to find something in it, beyond
-    /// calls of `apis`: the scan's token prefilter parses only such files (and
-    /// what connects them to a fault root). A rule that looks at more than
-    /// calls must say so here, or the prefilter will skip its findings.
+    /// What a function must spell in its own body (or in a macro expanded
+    /// there) for this rule to find something in it, beyond calls of `apis`:
+    /// the scan's token prefilter parses only the files of such functions
+    /// and of the paths from the fault roots to them. A rule that looks at
+    /// more than calls must say so here, or the prefilter will skip its
+    /// findings; one that looks at less (a call only with a certain
+    /// argument, only in functions of a certain type) may say so too, and
+    /// the prefilter keeps less.
     public struct Evidence: Codable, Sendable, Equatable {
         /// Identifiers (macros, functions, typedefs) whose mention is evidence.
         public var names: [String]?
@@ -191,26 +195,63 @@ public struct RuleKnowledge: Codable, Sendable {
         public var members: [String]?
         /// Struct members whose write (`x->m = …`, `|=`, `&=`, …) is evidence.
         public var memberWrites: [String]?
+        /// A call of one of `calls` is evidence only in a body that also
+        /// mentions one of `members` (`down_read(&mm->mmap_lock)`).
+        public struct Together: Codable, Sendable, Equatable {
+            public var calls: [String]
+            public var members: [String]
+            public init(calls: [String], members: [String]) {
+                self.calls = calls
+                self.members = members
+            }
+        }
+        public var together: [Together]?
+        /// Only functions declared to return one of these types (or a macro
+        /// spelling one) are evidence: the rule judges no other.
+        public var declared: [String]?
+        /// Functions whose own calls the rule never reports: not evidence.
+        public var sanctioned: [String]?
+        /// The versions the rule reports on. On a tree outside them the
+        /// rule gives no evidence; with `since` set, neither does a tree of
+        /// unknown version (the rule is silent then).
+        public var since: KernelVersion?
+        public var until: KernelVersion?
         /// Every fault root is evidence (the rule judges the handler itself).
         public var roots: Bool?
         /// The sources naming a relevant root's ops variable (`&foo_vm_ops`),
-        /// where the mmap handler installs it, are needed too.
+        /// where the mmap handler installs it, are needed too, with the
+        /// installing function's callers and callees.
         public var holders: Bool?
-        /// The functions a root calls, and those they call, to this depth,
-        /// when declared to return one of `rootCalleeTypes`: the rule reads
-        /// their bodies (an int helper whose errno a handler returns).
+        /// Helpers to this depth: functions declared to return one of
+        /// `rootCalleeTypes` that spell one of `names` in their own body, or
+        /// call such a helper of the level below. A call of one is evidence
+        /// (in a `declared` function), and the helpers it leads to are read
+        /// (an int helper whose errno a handler returns).
         public var rootCallees: Int?
         public var rootCalleeTypes: [String]?
         public init(names: [String]? = nil, members: [String]? = nil, memberWrites: [String]? = nil,
+                    together: [Together]? = nil, declared: [String]? = nil, sanctioned: [String]? = nil,
+                    since: KernelVersion? = nil, until: KernelVersion? = nil,
                     roots: Bool? = nil, holders: Bool? = nil, rootCallees: Int? = nil,
                     rootCalleeTypes: [String]? = nil) {
             self.names = names
             self.members = members
             self.memberWrites = memberWrites
+            self.together = together
+            self.declared = declared
+            self.sanctioned = sanctioned
+            self.since = since
+            self.until = until
             self.roots = roots
             self.holders = holders
             self.rootCallees = rootCallees
             self.rootCalleeTypes = rootCalleeTypes
+        }
+
+        /// Whether the rule can report on a tree of `version`.
+        public func speaks(at version: KernelVersion?) -> Bool {
+            guard let version else { return since == nil }
+            return VersionRange(since: since, until: until).contains(version)
         }
     }
     public var id: String

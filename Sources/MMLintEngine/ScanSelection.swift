@@ -25,32 +25,40 @@ public struct ScanSelection: Sendable {
 }
 
 extension Engine {
-    /// The prefilter for the active rules: their APIs and evidence by scope,
-    /// and where fault context starts.
-    public func prefilter(threads: Int) -> Prefilter {
+    /// The prefilter for the active rules: their APIs and evidence, one
+    /// group per rule (and one per `together` pair), and where fault context
+    /// starts. A rule silent at `kernelVersion` gives no evidence.
+    public func prefilter(threads: Int, kernelVersion: KernelVersion? = nil) -> Prefilter {
         let active = Set(rules.map(\.description.id))
-        let ruleData = knowledge.rules.values.filter { active.contains($0.id) }
-        func names(_ scope: RuleKnowledge.Scope) -> Set<String> {
-            Set(ruleData.filter { $0.scope == scope }.flatMap { $0.apis.map(\.name) + ($0.evidence?.names ?? []) })
-        }
-        func members(_ scope: RuleKnowledge.Scope, writes: Bool) -> Set<String> {
-            Set(ruleData.filter { $0.scope == scope }.flatMap {
-                (writes ? $0.evidence?.memberWrites : $0.evidence?.members) ?? []
-            })
-        }
+        let ruleData = knowledge.rules.values.filter { active.contains($0.id) }.sorted { $0.id < $1.id }
         var prefilter = Prefilter(
-            faultAPIs: names(.fault), anywhereAPIs: names(.anywhere),
+            faultAPIs: [], anywhereAPIs: [],
             callbackFields: Array(Set(knowledge.faultContext.callbacks.flatMap(\.fields))).sorted(),
             callbackStructs: knowledge.faultContext.callbackStructs.sorted(),
             faultTypedef: knowledge.faultContext.signature.returns, threads: threads)
-        prefilter.faultMembers = members(.fault, writes: false)
-        prefilter.anywhereMembers = members(.anywhere, writes: false)
-        prefilter.faultMemberWrites = members(.fault, writes: true)
-        prefilter.anywhereMemberWrites = members(.anywhere, writes: true)
-        prefilter.rootsAreEvidence = ruleData.contains { $0.evidence?.roots == true }
-        prefilter.holdersNeeded = ruleData.contains { $0.evidence?.holders == true }
-        prefilter.rootCalleeDepth = ruleData.compactMap { $0.evidence?.rootCallees }.max() ?? 0
-        prefilter.rootCalleeTypes = Set(ruleData.flatMap { $0.evidence?.rootCalleeTypes ?? [] })
+        for rule in ruleData {
+            let evidence = rule.evidence ?? RuleKnowledge.Evidence()
+            guard evidence.speaks(at: kernelVersion) else { continue }
+            // An API's since/until does not gate it: the rules report a call
+            // of one outside its versions too (follow_pfn() on 6.12, in
+            // forward-ported code), so such a call stays evidence.
+            let apis = rule.apis.map(\.name)
+            var base = EvidenceGroup(
+                fault: rule.scope == .fault,
+                names: Set(apis + (evidence.names ?? []) + (evidence.members ?? []).map(Vocabulary.mention)
+                           + (evidence.memberWrites ?? []).map(Vocabulary.write)),
+                sanctioned: Set(evidence.sanctioned ?? []), declared: Set(evidence.declared ?? []),
+                helperDepth: evidence.rootCallees ?? 0, helperTypes: Set(evidence.rootCalleeTypes ?? []))
+            if !base.names.isEmpty { prefilter.groups.append(base) }
+            for pair in evidence.together ?? [] {
+                base.names = Set(pair.calls)
+                base.also = [Set(pair.members.map(Vocabulary.mention))]
+                base.helperDepth = 0
+                prefilter.groups.append(base)
+            }
+            if evidence.roots == true { prefilter.rootsAreEvidence = true }
+            if evidence.holders == true { prefilter.holdersNeeded = true }
+        }
         return prefilter
     }
 
@@ -60,13 +68,15 @@ extension Engine {
     /// reach is known) and bare mode's prelude. With a cache, an unchanged
     /// tree's choice is reused (see `SelectionCache`).
     public func select(files: [String], headerRoots: [String], threads: Int,
-                       cache: FactCache? = nil) -> ScanSelection {
+                       cache: FactCache? = nil, kernelVersion: KernelVersion? = nil) -> ScanSelection {
         let started = Date()
         // Bare mode parses with mmlint's prelude: its macros count too.
         var headers: Set = [prelude]
         for root in headerRoots { headers.formUnion(SourceTree.walked(root).headers) }
         let sortedHeaders = headers.sorted()
-        let prefilter = prefilter(threads: threads)
+        // The version the analysis will judge with: given, else the tree's.
+        let version = kernelVersion ?? headerRoots.lazy.compactMap { KernelVersion(kernelRoot: $0) }.first
+        let prefilter = prefilter(threads: threads, kernelVersion: version)
         let selections = cache.map { SelectionCache(factCache: $0, prefilterDescription: prefilter.description) }
         let key = selections?.key(files: files, headerRoots: headerRoots)
         let stamps = selections.map { _ in SelectionCache.stamps(of: files + sortedHeaders) }

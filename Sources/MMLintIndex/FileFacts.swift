@@ -152,7 +152,8 @@ public struct BindingSite: Codable, Sendable, Equatable {
     public var field: UInt32?
     public var line: UInt32
     public var context: Context
-    /// The function the write is in, or the macro it is part of.
+    /// The function the write is in, the macro it is part of, or at file
+    /// scope the variable initialized (`foo_vm_ops` of `… foo_vm_ops = { … }`).
     public var holder: UInt32?
     /// Every identifier of the stored value (`&foo`, `(cast)foo`, `a ? f : g`, `M(x)`).
     public var value: IdentifierList

@@ -141,6 +141,30 @@ struct NameGraph {
         closure(seeds, offsets: reverseOffsets, edges: reverseSources, extra: extraReverse, allowed: allowed)
     }
 
+    /// The seeds and every node that reaches one of them through nodes that
+    /// `expanding` accepts: a node it refuses is entered but not gone
+    /// through (the seeds are gone through).
+    func reaching(_ seeds: [UInt32], expanding: (UInt32) -> Bool) -> NodeSet {
+        var seen = NodeSet(count: nodeCount)
+        var queue: [UInt32] = []
+        for seed in seeds where seen.insert(Int(seed)) { queue.append(seed) }
+        let seedCount = queue.count
+        var head = 0
+        while head < queue.count {
+            let node = queue[head]
+            head += 1
+            guard head <= seedCount || expanding(node) else { continue }
+            for edge in Int(reverseOffsets[Int(node)])..<Int(reverseOffsets[Int(node) + 1]) {
+                let next = reverseSources[edge]
+                if seen.insert(Int(next)) { queue.append(next) }
+            }
+            if !extraReverse.isEmpty, let more = extraReverse[node] {
+                for next in more where seen.insert(Int(next)) { queue.append(next) }
+            }
+        }
+        return seen
+    }
+
     /// The seeds and every node one of them reaches.
     func reachable(from seeds: [UInt32]) -> NodeSet {
         closure(seeds, offsets: forwardOffsets, edges: forwardTargets, extra: extraForward) { _ in true }
@@ -181,6 +205,11 @@ struct NodeSet: Sendable {
     init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
 
     subscript(node: Int) -> Bool { words[node >> 6] & (1 << UInt64(node & 63)) != 0 }
+
+    /// Keeps the nodes `other` has too.
+    mutating func formIntersection(_ other: NodeSet) {
+        for index in words.indices { words[index] &= other.words[index] }
+    }
 
     /// Adds `node`; true when it was not there.
     @discardableResult

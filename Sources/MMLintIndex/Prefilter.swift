@@ -55,15 +55,48 @@ import Glibc
 /// libclang reports from `f` to `g`, written in `f`, coming from a macro or
 /// from a macro that calls an argument, is a path from `f`'s node to `g`'s.
 ///
-/// A node is *tainted* when it reaches a watched API (its layers, or a
-/// definition with its name); a *host* is a tainted definition not named
-/// after the API; a *path* node reaches a host. *Roots*: functions whose
-/// declaration before the name has the fault typedef (or a macro spelling
-/// it), and every name written into a callback field (`.field = …`,
-/// `->field = …`, positional initializers of the callback structs), or
-/// handed to a macro that writes its argument into one.
-/// *Relevant*: reached from a root and on a fault-API path, or on an
-/// anywhere-API path.
+/// ## Evidence is local
+///
+/// Each rule's evidence is a group (`EvidenceGroup`): names whose call or
+/// mention is a finding's place (an API, a number-only macro such as
+/// `EINVAL`, the pseudo-name of a member mention or write), sets of names
+/// one of which must be spelled too (`down_read` with `->mmap_lock`),
+/// functions that never hold a finding (the rule's sanctioned ones, and
+/// those named after one of the names: the API's own code), types a host
+/// must be declared with (`vm_fault_t`), and helpers. A node *spells* a
+/// group's names when it reaches one of their nodes through layers and
+/// macros only: for a function, a use in its own body or in a macro
+/// expanded there, never a use in a function it calls. A *host* of a
+/// group is a function that spells its names and one name of each of its
+/// sets, is neither sanctioned nor named after one of its names, and is
+/// declared with one of its types (when it has some). With helpers of
+/// depth `d` and types `T`, a helper of level 0 is a function declared with
+/// a type of `T` that spells the names, one of level `k` one declared so
+/// that spells a call of a helper of level `k-1`, for `k < d`; a declared
+/// function spelling a call of a helper is a host too, and the helpers its
+/// calls lead to are kept. A node is on a *fault path* when it reaches a
+/// host of a fault group, on an *anywhere path* when it reaches a host of
+/// an anywhere group. *Roots*: functions whose declaration before the name
+/// has the fault typedef (or a macro spelling it), and every name written
+/// into a callback field (`.field = …`, `->field = …`, positional
+/// initializers of the callback structs), or handed to a macro that writes
+/// its argument into one. *Relevant*: reached from a root and on a path;
+/// a host of an anywhere group; a kept helper.
+///
+/// What the rules judge is no wider: a rule reports a call (or write,
+/// return, store) written in a function's body, where libclang attributes
+/// the calls of the macros expanded there; `RemapInFault` and its siblings
+/// skip functions named after their APIs and the sanctioned ones;
+/// `FaultMmapLock` counts an rwsem call only with `&…->mmap_lock` as its
+/// argument, spelled in the body or a macro expanded there; `FaultErrno`
+/// judges only functions declared `vm_fault_t`, and an errno there is a
+/// negative `E…` name, `PTR_ERR()`, or the int result of a helper it follows
+/// to depth 4 (each level an `int`/`long` function returning one); a rule
+/// silent at the tree's version (`VmFlagsDirect` before its `since`) gives
+/// no group. An API's own `since`/`until` gates nothing: the rules report a
+/// call of it on any tree. A finding's chain is the shortest from the roots, so only paths
+/// from roots matter: a caller of an anywhere host that no root reaches
+/// changes nothing.
 ///
 /// ## The rules
 ///
@@ -76,25 +109,32 @@ import Glibc
 ///    a header function is in the program only if a parsed source pulls it in.
 /// 4. Functions a macro expansion defines have names no file spells; for
 ///    each file-scope expansion (`DEFINE_X(name)`, `SYSCALL_DEFINE1(…) {`)
-///    reaching a watched API, identifiers no file defines that contain one
-///    of its arguments are taken for its functions: their callers get an
-///    edge to the expansion, sources storing them are selected, and so is
-///    the expanding source when the expansion reaches an anywhere API, is a
-///    root (it can write the handler's shape or a binding), or is called.
+///    that spells evidence or is on a path, identifiers no file defines that
+///    contain one of its arguments are taken for its functions: their
+///    callers get an edge to the expansion (a host when it spells evidence),
+///    sources storing them are selected, and so is the expanding source when
+///    the expansion spells an anywhere group's evidence, is a root (it can
+///    write the handler's shape or a binding), or is called.
+/// 7. Holders (`holdersNeeded`): every source installing an ops table that
+///    holds a relevant root (`vma->vm_ops = &foo_vm_ops`, or a table's
+///    `.vm_ops = …`), and the sources of the installing function's callers
+///    and of its callees to two levels.
 /// 5. The other sources of a selected source's translation unit.
 /// 6. For each non-static function a selected source defines that another
-///    source defines first and that reaches a watched API, that source:
+///    source defines first and that is on a path or a kept helper, that source:
 ///    otherwise the selected definition would take the place of the one the
 ///    whole analysis keeps, and could add a finding.
 ///
 /// ## Why no finding is lost
 ///
-/// Take a finding of the whole analysis: a call of API `a` in `f`, with the
-/// chain `r = f0 → … → fk = f`. Every `fi` reaches `a`, and for a fault API
-/// is reached from `r`, so every `fi` is relevant (the model's edges cover
-/// the analysis's calls; a static `fi` resolves to its own node, a
-/// non-static one through its global layer to the first definition, the
-/// one the analysis keeps). A source `fi` is in a file rule 1 selects. A
+/// Take a finding of the whole analysis: a call of API `a` (or a write, a
+/// return) in `f`, with the chain `r = f0 → … → fk = f`. `f` is a host of
+/// the rule's group (above: what the rule judges is no wider), every `fi`
+/// reaches `f` and is reached from `r`, so every `fi` is relevant, and so
+/// is `f` for an anywhere rule without a chain (the model's edges cover the
+/// analysis's calls; a static `fi` resolves to its own node, a non-static
+/// one through its global layer to the first definition, the one the
+/// analysis keeps). A helper a finding names is kept with the helpers below it. A source `fi` is in a file rule 1 selects. A
 /// header `fi` following a source `fj` is pulled in by `fj`'s parse, as the
 /// whole analysis pulled it. When `f0` … `fi` are all header functions,
 /// `f0` is a header root and rule 3 selects the sources that pull it in. A
@@ -104,8 +144,8 @@ import Glibc
 /// a root to `f` is relevant too, hence present, and a function that is not
 /// on such a path never enters the search before one that is (it would then
 /// reach `f`). A function of the subset that is not the whole analysis's
-/// (a non-static one defined earlier by a source left out) reaches no
-/// watched API (rule 6), so no finding is added either.
+/// (a non-static one defined earlier by a source left out) is on no path
+/// and is no helper (rule 6), so no finding is added either.
 ///
 /// ## Assumptions
 ///
@@ -118,6 +158,10 @@ import Glibc
 ///   not read as a binding (designated ones are: `.vm_ops = { .fault = f }`).
 /// - A header function has the same facts in every translation unit.
 /// - The headers given are those the sources include (all `.h` of the tree).
+/// - A negative errno in a `vm_fault_t` function is spelled with its `E…`
+///   name (or through a macro that spells one), not as a bare number.
+/// - An ops table is named where it is installed (`&foo_vm_ops`), and an
+///   installing function is a source function, not a header one.
 public struct Prefilter: Sendable {
     /// Range-mapping APIs: findings only in fault context (rules/mm-remap-in-fault.yaml).
     public var faultAPIs: Set<String>
@@ -138,41 +182,64 @@ public struct Prefilter: Sendable {
     public var anywhereMemberWrites: Set<String> = []
     /// Every root holds a finding (a rule judges the handler itself).
     public var rootsAreEvidence = false
-    /// The mmap handlers that install an ops table are needed: every write
-    /// of `->vm_ops` counts as a finding's place, anywhere.
+    /// The mmap handlers that install a relevant root's ops table are
+    /// needed, with their callers and callees (the rule looks there for the
+    /// flags its inserts need).
     public var holdersNeeded = false
-    /// Functions a root calls, to this depth, declared to return one of
-    /// `rootCalleeTypes` (`int`, `long`), and those they call: their bodies
-    /// count (0: none).
-    public var rootCalleeDepth = 0
-    public var rootCalleeTypes: Set<String> = []
+    /// The rules' evidence, one group per kind (see `EvidenceGroup`),
+    /// besides the APIs and members above (which make one group per scope).
+    public var groups: [EvidenceGroup] = []
 
-    /// What a fault path must reach: the fault APIs and the pseudo-names of
-    /// the fault members (see `Vocabulary.mention`).
-    var faultNames: Set<String> {
-        faultAPIs.union(faultMembers.map(Vocabulary.mention)).union(faultMemberWrites.map(Vocabulary.write))
+    /// Every group: those given, and the ones the fields above make.
+    var allGroups: [EvidenceGroup] {
+        var result = groups
+        let fault = faultAPIs.union(faultMembers.map(Vocabulary.mention)).union(faultMemberWrites.map(Vocabulary.write))
+        if !fault.isEmpty { result.append(EvidenceGroup(fault: true, names: fault)) }
+        let anywhere = anywhereAPIs.union(anywhereMembers.map(Vocabulary.mention))
+            .union(anywhereMemberWrites.map(Vocabulary.write))
+        if !anywhere.isEmpty { result.append(EvidenceGroup(fault: false, names: anywhere)) }
+        return result
     }
-    /// What any function may not reach, wherever it is.
-    var anywhereNames: Set<String> {
-        anywhereAPIs.union(anywhereMembers.map(Vocabulary.mention))
-            .union((anywhereMemberWrites.union(holdersNeeded ? ["vm_ops"] : [])).map(Vocabulary.write))
+
+    /// Every name the groups of one scope watch.
+    func watchedNames(fault: Bool) -> Set<String> {
+        var names = Set<String>()
+        for group in allGroups where group.fault == fault {
+            names.formUnion(group.names)
+            for set in group.also { names.formUnion(set) }
+        }
+        return names
     }
+
     /// Everything the selection depends on besides the files, for cache keys.
     public var description: String {
-        [faultNames.sorted().joined(separator: ","), anywhereNames.sorted().joined(separator: ","),
-         scanVocabulary.callbackFields.joined(separator: ","), scanVocabulary.callbackStructs.joined(separator: ","),
-         scanVocabulary.members.joined(separator: ","), scanVocabulary.memberWrites.joined(separator: ","),
-         faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : "",
-         "callees \(rootCalleeDepth) " + rootCalleeTypes.sorted().joined(separator: ",")].joined(separator: "|")
+        ([scanVocabulary.callbackFields.joined(separator: ","), scanVocabulary.callbackStructs.joined(separator: ","),
+          scanVocabulary.members.joined(separator: ","), scanVocabulary.memberWrites.joined(separator: ","),
+          faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : "", "local"]
+         + allGroups.map(\.description).sorted()).joined(separator: "|")
     }
 
-    /// The vocabulary the scanner reads with: the callback words and the watched members.
+    /// The vocabulary the scanner reads with: the callback words (and the
+    /// ops field, for holders) and the watched members.
     var scanVocabulary: Vocabulary {
         var words = vocabulary
-        words.members = faultMembers.union(anywhereMembers).sorted()
-        words.memberWrites = faultMemberWrites.union(anywhereMemberWrites).union(holdersNeeded ? ["vm_ops"] : []).sorted()
+        var members = Set<String>()
+        var writes = Set<String>()
+        for name in watchedNames(fault: true).union(watchedNames(fault: false)) where name.hasPrefix("->") {
+            if name.hasSuffix("=") {
+                writes.insert(String(name.dropFirst(2).dropLast()))
+            } else {
+                members.insert(String(name.dropFirst(2)))
+            }
+        }
+        words.members = members.sorted()
+        words.memberWrites = writes.sorted()
+        if holdersNeeded && !words.callbackFields.contains(Self.opsField) { words.callbackFields.append(Self.opsField) }
         return words
     }
+
+    /// The field an mmap handler installs a callback table into.
+    static let opsField = "vm_ops"
 
     public init(faultAPIs: Set<String>, anywhereAPIs: Set<String>, callbackFields: [String],
                 callbackStructs: [String], faultTypedef: String,
@@ -219,9 +286,11 @@ public struct Prefilter: Sendable {
         return selection
     }
 
-    /// The watched names: the APIs and the typedef.
+    /// The watched names: the groups' names and types, and the typedef.
     private var watched: [String] {
-        faultNames.sorted() + anywhereNames.sorted() + [faultTypedef] + rootCalleeTypes.sorted()
+        var names = watchedNames(fault: true).union(watchedNames(fault: false)).union([faultTypedef])
+        for group in allGroups { names.formUnion(group.declared.union(group.helperTypes).union(group.sanctioned)) }
+        return names.sorted()
     }
 
     /// `included` as written in `file`'s `#include "…"`, made absolute.
@@ -431,3 +500,43 @@ private final class FactSlots: @unchecked Sendable {
 
 
 
+
+/// One kind of evidence of one rule (`RuleKnowledge.Evidence`): a function
+/// holds a possible finding when its own body, or a macro expanded there,
+/// spells one of `names` and one name of each set of `also`, unless it is
+/// named after one of `names` (the API's own code) or `sanctioned`; with
+/// `declared`, only a function declared to return one of those types does,
+/// and a call of a helper counts too (see `helperDepth`).
+public struct EvidenceGroup: Sendable, Hashable {
+    /// Only on a fault path (else anywhere).
+    public var fault: Bool
+    /// Called or mentioned names, and member pseudo-names (`Vocabulary.mention`).
+    public var names: Set<String>
+    public var also: [Set<String>] = []
+    public var sanctioned: Set<String> = []
+    public var declared: Set<String> = []
+    /// Helpers to this depth: functions declared to return one of
+    /// `helperTypes` that spell one of `names`, or call a helper of the
+    /// level below. In a `declared` function a call of one is evidence, and
+    /// the helpers it leads to are kept (the rule reads their bodies).
+    public var helperDepth = 0
+    public var helperTypes: Set<String> = []
+
+    public init(fault: Bool, names: Set<String>, also: [Set<String>] = [], sanctioned: Set<String> = [],
+                declared: Set<String> = [], helperDepth: Int = 0, helperTypes: Set<String> = []) {
+        self.fault = fault
+        self.names = names
+        self.also = also
+        self.sanctioned = sanctioned
+        self.declared = declared
+        self.helperDepth = helperDepth
+        self.helperTypes = helperTypes
+    }
+
+    var description: String {
+        [fault ? "fault" : "anywhere", names.sorted().joined(separator: ","),
+         also.map { $0.sorted().joined(separator: ",") }.joined(separator: "+"),
+         sanctioned.sorted().joined(separator: ","), declared.sorted().joined(separator: ","),
+         "\(helperDepth)", helperTypes.sorted().joined(separator: ",")].joined(separator: ";")
+    }
+}

@@ -8,15 +8,26 @@ struct Selector {
     /// The shards' lists and bindings (their definitions move to `definitions`).
     var shards: [Shard]
     let interner: Interner
+    /// Every watched name of each scope.
     let faultAPIs: Set<UInt32>
     let anywhereAPIs: Set<UInt32>
-    let anywhereNames: String
+    var groups: [Group]
     /// Every root is relevant (`Prefilter.rootsAreEvidence`).
     let rootsAreEvidence: Bool
-    /// `Prefilter.rootCalleeDepth` and the ids of `rootCalleeTypes`.
-    let rootCalleeDepth: Int
-    let rootCalleeTypes: Set<UInt32>
+    /// The installs of relevant roots' ops tables are needed (`Prefilter.holdersNeeded`).
+    let holdersNeeded: Bool
     let typedef: UInt32
+
+    /// An `EvidenceGroup` with names as ids (names no file spells dropped).
+    struct Group {
+        var fault: Bool
+        var names: [UInt32]
+        var also: [[UInt32]]
+        var sanctioned: Set<UInt32>
+        var declared: [UInt32]
+        var helperDepth: Int
+        var helperTypes: Set<UInt32>
+    }
     /// Sources that could not be read: the prefilter cannot judge them.
     let unreadable: [Int32]
     let threads: Int
@@ -78,12 +89,15 @@ struct Selector {
         }
         self.sources = sources
         self.shards = shards
-        faultAPIs = Set(prefilter.faultNames.map(id))
-        anywhereAPIs = Set(prefilter.anywhereNames.map(id))
-        anywhereNames = prefilter.anywhereNames.sorted().joined(separator: ", ")
+        faultAPIs = Set(prefilter.watchedNames(fault: true).map(id))
+        anywhereAPIs = Set(prefilter.watchedNames(fault: false).map(id))
+        groups = prefilter.allGroups.map { group in
+            Group(fault: group.fault, names: group.names.sorted().map(id), also: group.also.map { $0.sorted().map(id) },
+                  sanctioned: Set(group.sanctioned.map(id)), declared: group.declared.sorted().map(id),
+                  helperDepth: group.helperDepth, helperTypes: Set(group.helperTypes.map(id)))
+        }
         rootsAreEvidence = prefilter.rootsAreEvidence
-        rootCalleeDepth = prefilter.rootCalleeDepth
-        rootCalleeTypes = Set(prefilter.rootCalleeTypes.map(id))
+        holdersNeeded = prefilter.holdersNeeded
         typedef = id(prefilter.faultTypedef)
         interner = names
         self.unreadable = unreadable
@@ -369,10 +383,11 @@ struct Selector {
 
     /// The nodes a call of a watched API lands on: its name's layers (but
     /// not its value references) and every definition with its name.
-    func seeds(_ apis: Set<UInt32>) -> [UInt32] {
+    func seeds(_ apis: [UInt32]) -> [UInt32] {
         var seeds: [UInt32] = []
         for api in apis {
             let nameSlot = slot[Int(api)]
+            guard nameSlot >= 0 else { continue }
             seeds += [canonical(nameSlot, .headerCode), canonical(nameSlot, .global), canonical(nameSlot, .everywhere)]
             for index in byNameOffsets[Int(nameSlot)]..<byNameOffsets[Int(nameSlot) + 1] {
                 seeds.append(UInt32(byName[Int(index)]))
@@ -381,25 +396,115 @@ struct Selector {
         return seeds
     }
 
-    /// The definitions that may hold a finding's call (a call of a watched
-    /// API from a function not named after one), and every node that
-    /// reaches one.
+    /// Whether a walk for local evidence goes on through `node`: a layer (a
+    /// use of a name, not yet what it lands on) or a macro (its body is
+    /// spelled where it expands). A function is a body of its own.
+    func expandsLocally(_ node: UInt32) -> Bool {
+        Int(node) >= definitions.count || definitions[Int(node)].isMacro
+    }
+
+    /// The seeds, and the nodes whose own text uses one: the layers and
+    /// macros that lead to one through layers and macros only, and the
+    /// functions whose body (or a macro expanded there) uses one of those.
+    func localReaching(_ seeds: [UInt32], graph: NameGraph) -> NodeSet {
+        graph.reaching(seeds, expanding: expandsLocally)
+    }
+
+    /// The functions the bodies of `nodes` call (through macros, not
+    /// through other functions), each once.
+    func localCallees(of nodes: [UInt32], graph: NameGraph) -> [UInt32] {
+        var seen = NodeSet(count: nodeCount)
+        var pending: [UInt32] = []
+        for node in nodes where seen.insert(Int(node)) { pending += graph.targets(of: node) }
+        var found: [UInt32] = []
+        while let next = pending.popLast() {
+            guard seen.insert(Int(next)) else { continue }
+            if expandsLocally(next) { pending += graph.targets(of: next) } else { found.append(next) }
+        }
+        return found
+    }
+
+    /// Where each scope's evidence is: the functions that may hold a
+    /// finding (hosts), and the layers and macros whose expansion spells it.
+    struct Evidence {
+        var localFault: NodeSet
+        var localAnywhere: NodeSet
+        var faultHosts: [UInt32] = []
+        var anywhereHosts: [UInt32] = []
+        /// Helpers whose bodies a host's finding reads (`EvidenceGroup.helperDepth`).
+        var helpers: [UInt32] = []
+    }
+
+    /// Each group's hosts: the functions whose own body, or a macro
+    /// expanded there, spells its evidence (one of its names, and one of
+    /// each `also` set), not named after one of its names or sanctioned,
+    /// and declared with one of its types when it has some; with helpers,
+    /// also those calling a helper, and the helpers that call leads to.
+    func evidence(graph: NameGraph) -> Evidence {
+        var result = Evidence(localFault: NodeSet(count: nodeCount), localAnywhere: NodeSet(count: nodeCount))
+        var helperSet = NodeSet(count: nodeCount)
+        for group in groups {
+            var closure = localReaching(seeds(group.names), graph: graph)
+            for set in group.also { closure.formIntersection(localReaching(seeds(set), graph: graph)) }
+            let excluded = Set(group.names).union(group.sanctioned)
+            let declared = group.declared.isEmpty ? nil : macrosReaching(group.declared)
+            func isHost(_ index: Int) -> Bool {
+                let definition = definitions[index]
+                guard !definition.isMacro, !excluded.contains(definition.name) else { return false }
+                guard let declared else { return true }
+                return list(index, definition.prefix).contains { declared[Int($0)] }
+            }
+            var hosts = (0..<definitions.count).filter { closure[$0] && isHost($0) }
+            if group.helperDepth > 0 && !group.helperTypes.isEmpty {
+                func typed(_ index: Int) -> Bool {
+                    !definitions[index].isMacro && !excluded.contains(definitions[index].name)
+                        && list(index, definitions[index].prefix).contains(where: group.helperTypes.contains)
+                }
+                var level = (0..<definitions.count).filter { closure[$0] && typed($0) }
+                var all = NodeSet(count: nodeCount)
+                for index in level { all.insert(index) }
+                for _ in 1..<group.helperDepth where !level.isEmpty {
+                    let callers = localReaching(level.map(UInt32.init), graph: graph)
+                    level = (0..<definitions.count).filter { callers[$0] && typed($0) && all.insert($0) }
+                }
+                let allHelpers = (0..<definitions.count).filter { all[$0] }
+                let callers = localReaching(allHelpers.map(UInt32.init), graph: graph)
+                let callingHosts = (0..<definitions.count).filter { callers[$0] && !all[$0] && isHost($0) }
+                // The helpers the hosts' calls lead to, level by level.
+                var frontier = callingHosts.map(UInt32.init)
+                for _ in 0..<group.helperDepth where !frontier.isEmpty {
+                    frontier = localCallees(of: frontier, graph: graph).filter {
+                        all[Int($0)] && helperSet.insert(Int($0))
+                    }
+                }
+                hosts = Array(Set(hosts + callingHosts)).sorted()
+            }
+            // What an expansion spells: with declared types, only macros that spell one too.
+            let declaredNames = group.declared.isEmpty ? nil : macrosReaching(group.declared)
+            for node in 0..<nodeCount where closure[node] {
+                let isFunction = node < definitions.count && !definitions[node].isMacro
+                if isFunction && !isHost(node) { continue }
+                if !isFunction, let declaredNames {
+                    let name = node < definitions.count ? definitions[node].name : slotName[(node - definitions.count) / 4]
+                    if !declaredNames[Int(name)] { continue }
+                }
+                if group.fault { result.localFault.insert(node) } else { result.localAnywhere.insert(node) }
+            }
+            if group.fault { result.faultHosts += hosts.map(UInt32.init) } else { result.anywhereHosts += hosts.map(UInt32.init) }
+        }
+        result.helpers = (0..<definitions.count).filter { helperSet[$0] }.map(UInt32.init)
+        return result
+    }
+
+    /// The nodes on a path to a host, by scope (hosts included).
     struct Paths {
-        let taintedFault: NodeSet
-        let taintedAnywhere: NodeSet
         let fault: NodeSet
         let anywhere: NodeSet
 
-        init(graph: NameGraph, selector: Selector) {
-            taintedFault = graph.reaching(selector.seeds(selector.faultAPIs))
-            taintedAnywhere = graph.reaching(selector.seeds(selector.anywhereAPIs))
-            fault = graph.reaching(selector.hosts(taintedFault, selector.faultAPIs))
-            anywhere = graph.reaching(selector.hosts(taintedAnywhere, selector.anywhereAPIs))
+        init(graph: NameGraph, evidence: Evidence, extra: (fault: [UInt32], anywhere: [UInt32]) = ([], [])) {
+            fault = graph.reaching(evidence.faultHosts + extra.fault)
+            anywhere = graph.reaching(evidence.anywhereHosts + extra.anywhere)
         }
-    }
-
-    func hosts(_ tainted: NodeSet, _ apis: Set<UInt32>) -> [UInt32] {
-        (0..<definitions.count).filter { tainted[$0] && !apis.contains(definitions[$0].name) }.map { UInt32($0) }
     }
 
     /// Functions generated by macros (`DEFINE_X(name)` at file scope, or
@@ -414,11 +519,13 @@ struct Selector {
     /// storing a generated name, and each expanding source whose expansion
     /// may matter: it reaches an anywhere API (a generated function may hold
     /// the call), or is a root, or something calls a generated name.
-    mutating func generatedFunctions(paths: Paths, faultTypes: NodeSet)
-        -> (edges: [(from: UInt32, to: UInt32)], roots: [UInt32]) {
+    mutating func generatedFunctions(paths: Paths, evidence: Evidence, faultTypes: NodeSet)
+        -> (edges: [(from: UInt32, to: UInt32)], roots: [UInt32], hosts: (fault: [UInt32], anywhere: [UInt32])) {
+        func matters(_ node: Int) -> Bool {
+            evidence.localFault[node] || evidence.localAnywhere[node] || paths.fault[node] || paths.anywhere[node]
+        }
         var generators: [UInt64: [UInt32]] = [:]
-        for (index, definition) in definitions.enumerated()
-        where generator[index] && (paths.taintedFault[index] || paths.taintedAnywhere[index]) {
+        for (index, definition) in definitions.enumerated() where generator[index] && matters(index) {
             generators[UInt64(UInt32(definition.file)) << 32 | UInt64(definition.name), default: []].append(UInt32(index))
         }
         var expansions: [Expansion] = []
@@ -426,31 +533,44 @@ struct Selector {
             for site in shard.sites where hasFunctionMacro[Int(site.name)] {
                 let macro = canonical(slot[Int(site.name)], .headerCode)
                 var nodes = generators[UInt64(UInt32(site.file)) << 32 | UInt64(site.name)] ?? []
-                if paths.taintedFault[Int(macro)] || paths.taintedAnywhere[Int(macro)] { nodes.append(macro) }
+                if matters(Int(macro)) { nodes.append(macro) }
                 guard !nodes.isEmpty else { continue }
                 expansions.append(Expansion(file: site.file, macro: site.name, nodes: nodes,
-                                            anywhere: nodes.contains { paths.taintedAnywhere[Int($0)] },
+                                            anywhere: nodes.contains { evidence.localAnywhere[Int($0)] },
                                             arguments: site.arguments.map { Array($0.utf8) }.filter { !$0.isEmpty }))
             }
         }
-        guard !expansions.isEmpty else { return ([], []) }
+        guard !expansions.isEmpty else { return ([], [], ([], [])) }
 
         // Calls and bindings of generated names: among the names nothing defines.
         let matcher = PieceMatcher(expansions)
         var called = Set<Int>()
         var stored = Set<Int>()
-        var edges: [(from: UInt32, to: UInt32)] = []
+        // Many expansions share their nodes (every MODULE_DEVICE_TABLE is
+        // one macro): each caller gets one edge per distinct node, and a
+        // name's matches are looked up once, as nodes, not kept per name.
+        var edgeSet = Set<UInt64>()
         for (number, shard) in shards.enumerated() {
             let offset = shardStart[number]
-            let owners = (0..<UInt32(shard.undefined.count)).map { matcher.owners(of: shard.undefined.bytes(of: $0)) }
-            for (callee, definition) in shard.undefinedCalls where !owners[Int(callee)].isEmpty {
-                for expansion in owners[Int(callee)] {
-                    called.insert(expansion)
-                    edges += expansions[expansion].nodes.map { (UInt32(offset + Int(definition)), $0) }
+            var nodesOf: [UInt32: [UInt32]] = [:]
+            for (callee, definition) in shard.undefinedCalls {
+                let nodes: [UInt32]
+                if let known = nodesOf[callee] {
+                    nodes = known
+                } else {
+                    var distinct = Set<UInt32>()
+                    for expansion in matcher.owners(of: shard.undefined.bytes(of: callee)) {
+                        called.insert(expansion)
+                        distinct.formUnion(expansions[expansion].nodes)
+                    }
+                    nodes = Array(distinct)
+                    nodesOf[callee] = nodes
                 }
+                for node in nodes { edgeSet.insert(UInt64(offset + Int(definition)) << 32 | UInt64(node)) }
             }
-            for (name, file) in shard.undefinedStores where !owners[Int(name)].isEmpty {
-                for expansion in owners[Int(name)] {
+            var storedNames = Set<UInt32>()
+            for (name, file) in shard.undefinedStores where storedNames.insert(name).inserted || isSource(file) {
+                for expansion in matcher.owners(of: shard.undefined.bytes(of: name)) {
                     stored.insert(expansion)
                     if isSource(file) {
                         select(file, "binds a function generated by \(self.name(expansions[expansion].macro))")
@@ -458,22 +578,28 @@ struct Selector {
                 }
             }
         }
+        let edges = edgeSet.map { (from: UInt32($0 >> 32), to: UInt32($0 & 0xffff_ffff)) }
         var bindingMacros: [UInt32] = []
         for shard in shards {
-            for binding in shard.bindings where binding.context == .macro {
+            for binding in shard.bindings where binding.context == .macro && !binding.installsOps {
                 if let holder = binding.holder { bindingMacros.append(holder) }
             }
         }
         let writesBindings = macrosReaching(bindingMacros)
         var roots: [UInt32] = []
+        // A generated function whose body spells evidence holds it: the
+        // expansion is a host, and its callers are on a path to one.
+        var hosts: (fault: [UInt32], anywhere: [UInt32]) = ([], [])
         for (index, expansion) in expansions.enumerated() {
             let root = stored.contains(index) || faultTypes[Int(expansion.macro)] || writesBindings[Int(expansion.macro)]
             if root { roots += expansion.nodes }
             if isSource(expansion.file) && (expansion.anywhere || root || called.contains(index)) {
-                select(expansion.file, "expands \(name(expansion.macro)), which may define functions reaching a watched API")
+                select(expansion.file, "expands \(name(expansion.macro)), which may define functions holding evidence")
             }
+            hosts.fault += expansion.nodes.filter { evidence.localFault[Int($0)] }
+            hosts.anywhere += expansion.nodes.filter { evidence.localAnywhere[Int($0)] }
         }
-        return (edges, roots)
+        return (edges, roots, hosts)
     }
 
     /// A macro expansion at file scope that reaches a watched API.
@@ -576,28 +702,47 @@ struct Selector {
         let faultTypes = macrosReaching([typedef])
         let handedToBinders = macroBindings()
         var roots = self.roots(faultTypes: faultTypes) + handedToBinders.flatMap(\.targets)
-        var paths = Paths(graph: graph, selector: self)
-        let generated = generatedFunctions(paths: paths, faultTypes: faultTypes)
-        if !generated.edges.isEmpty || !generated.roots.isEmpty {
+        // Hosts are read before generated calls join the graph: a call of a
+        // generated function is a call, not the caller's own text.
+        let evidence = self.evidence(graph: graph)
+        var paths = Paths(graph: graph, evidence: evidence)
+        let generated = generatedFunctions(paths: paths, evidence: evidence, faultTypes: faultTypes)
+        if !generated.edges.isEmpty || !generated.roots.isEmpty || !generated.hosts.fault.isEmpty
+            || !generated.hosts.anywhere.isEmpty {
             graph.add(generated.edges)
-            paths = Paths(graph: graph, selector: self)
+            paths = Paths(graph: graph, evidence: evidence, extra: generated.hosts)
             roots += generated.roots
         }
         let reached = graph.reachable(from: roots)
+        if ProcessInfo.processInfo.environment["MMLINT_PREFILTER_STATS"] != nil { stats(graph: graph, reached: reached) }
         var relevant = NodeSet(count: nodeCount)
-        for node in 0..<nodeCount where (reached[node] && paths.fault[node]) || paths.anywhere[node] {
+        // A finding's chain is the shortest from the roots: every node on a
+        // path from a root to a host. A host of an anywhere rule holds its
+        // finding whether or not a root reaches it.
+        for node in 0..<nodeCount where reached[node] && (paths.fault[node] || paths.anywhere[node]) {
             relevant.insert(node)
+        }
+        var anywhereHosts = NodeSet(count: nodeCount)
+        for host in evidence.anywhereHosts + generated.hosts.anywhere {
+            relevant.insert(Int(host))
+            anywhereHosts.insert(Int(host))
+        }
+        var helpers = NodeSet(count: nodeCount)
+        for helper in evidence.helpers {
+            relevant.insert(Int(helper))
+            helpers.insert(Int(helper))
         }
         if rootsAreEvidence {
             for root in roots { relevant.insert(Int(root)) }
         }
-        for callee in rootCallees(of: roots.filter { reached[Int($0)] }, graph: graph) { relevant.insert(Int(callee)) }
 
         for file in unreadable { select(file, "cannot be read") }
         for (index, definition) in definitions.enumerated()
         where !definition.isMacro && isSource(definition.file) && !shadowed[index] && relevant[index] {
             let why = reached[index] && paths.fault[index] ? "on a fault path"
-                : paths.anywhere[index] ? "reaches \(anywhereNames)" : "a fault root"
+                : anywhereHosts[index] ? "holds evidence of an anywhere rule"
+                : reached[index] && paths.anywhere[index] ? "on a fault path to evidence of an anywhere rule"
+                : helpers[index] ? "a helper a host's finding reads" : "a fault root"
             select(definition.file, "defines \(name(definition.name)) at line \(definition.line) (\(why))")
         }
         for (file, line, name, targets) in sourceBindings() where targets.contains(where: { relevant[Int($0)] }) {
@@ -608,7 +753,8 @@ struct Selector {
             select(file, "\(self.name(definitions[index].name)) hands root \(self.name(name)) to a macro that binds it")
         }
         selectHeaderRootCallers(graph: graph, relevant: relevant, roots: Set(roots))
-        closeOverTranslationUnits { paths.taintedFault[$0] || paths.taintedAnywhere[$0] }
+        if holdersNeeded { selectInstalls(graph: graph, relevant: relevant) }
+        closeOverTranslationUnits { paths.fault[$0] || paths.anywhere[$0] || helpers[$0] }
 
         let files = reasons.keys.sorted().map { sources[$0] }
         var byPath: [String: [String]] = [:]
@@ -620,44 +766,71 @@ struct Selector {
                 unreadable: unreadable.count))
     }
 
-    /// The definitions `roots` call, to `rootCalleeDepth` levels, that are
-    /// declared to return one of `rootCalleeTypes` (a macro on the way is
-    /// looked through, at the same level). Only those lead further.
-    func rootCallees(of roots: [UInt32], graph: NameGraph) -> [UInt32] {
-        guard rootCalleeDepth > 0, !rootCalleeTypes.isEmpty else { return [] }
-        var seen = NodeSet(count: nodeCount)
-        var frontier = roots.filter { Int($0) < definitions.count }
-        for root in frontier { seen.insert(Int(root)) }
-        var found: [UInt32] = []
-        for _ in 0..<rootCalleeDepth {
-            var next: [UInt32] = []
-            var pending: [UInt32] = []
-            for definition in frontier {
-                var targets: [UInt32] = []
-                for name in list(Int(definition), definitions[Int(definition)].calls) {
-                    resolveCall(name, from: definitions[Int(definition)].file, into: &targets)
-                }
-                pending += targets
-            }
-            // Layers lead to definitions; macros expand to their calls.
-            while let node = pending.popLast() {
-                guard seen.insert(Int(node)) else { continue }
-                if Int(node) >= definitions.count {
-                    pending += graph.targets(of: node)
-                } else if definitions[Int(node)].isMacro {
-                    var targets: [UInt32] = []
-                    for name in list(Int(node), definitions[Int(node)].calls) {
-                        resolveCall(name, from: definitions[Int(node)].file, into: &targets)
-                    }
-                    pending += targets
-                } else if list(Int(node), definitions[Int(node)].prefix).contains(where: rootCalleeTypes.contains) {
-                    found.append(node)
-                    next.append(node)
-                }
-            }
-            frontier = next
+    /// Per group, on stderr: its hosts, and the functions on a path from a
+    /// root to them (to see which evidence keeps much of a tree).
+    func stats(graph: NameGraph, reached: NodeSet) {
+        let reachedFunctions = (0..<definitions.count).count { reached[$0] && !definitions[$0].isMacro }
+        FileHandle.standardError.write("prefilter: \(definitions.count) definitions, \(reachedFunctions) functions reached\n".data(using: .utf8)!)
+        for group in groups {
+            var one = self
+            one.groups = [group]
+            let evidence = one.evidence(graph: graph)
+            let hosts = evidence.faultHosts + evidence.anywhereHosts
+            let paths = graph.reaching(hosts)
+            let onPath = (0..<definitions.count).filter { reached[$0] && paths[$0] && !definitions[$0].isMacro }
+            let sample = hosts.prefix(12).map { name(definitions[Int($0)].name) }.joined(separator: " ")
+            let names = group.names.prefix(3).map(name).joined(separator: ",")
+            FileHandle.standardError.write(("prefilter: group \(names)…: \(hosts.count) hosts, \(evidence.helpers.count) helpers, "
+                + "\(onPath.count) on root paths; hosts: \(sample)\n").data(using: .utf8)!)
         }
-        return found
+    }
+
+    /// Holders: the ops tables that hold a relevant root, the sources that
+    /// install one (`vma->vm_ops = &foo_vm_ops`, or a table's `.vm_ops =`),
+    /// and the installing functions' direct callers and their callees to
+    /// two levels, where a rule may look for what the install needs.
+    mutating func selectInstalls(graph: NameGraph, relevant: NodeSet) {
+        var tables = Set<UInt32>()
+        for shard in shards {
+            for binding in shard.bindings where !binding.installsOps && binding.context != .macro {
+                guard let holder = binding.holder, holder != UInt32.max else { continue }
+                var targets: [UInt32] = []
+                for value in shard.list(binding.value) { resolveCall(value, from: binding.file, into: &targets) }
+                if targets.contains(where: { relevant[Int($0)] }) { tables.insert(holder) }
+            }
+        }
+        guard !tables.isEmpty else { return }
+        var installers: [UInt32] = []
+        for shard in shards {
+            for binding in shard.bindings where binding.installsOps {
+                guard let table = shard.list(binding.value).first(where: tables.contains) else { continue }
+                if isSource(binding.file) {
+                    select(binding.file, "installs \(name(table)) at line \(binding.line)")
+                }
+                guard binding.context == .function, let holder = binding.holder, holder != UInt32.max,
+                      slot[Int(holder)] >= 0 else { continue }
+                let nameSlot = Int(slot[Int(holder)])
+                for index in byNameOffsets[nameSlot]..<byNameOffsets[nameSlot + 1]
+                where definitions[Int(byName[Int(index)])].file == binding.file {
+                    installers.append(UInt32(byName[Int(index)]))
+                }
+            }
+        }
+        guard !installers.isEmpty else { return }
+        let callers = localReaching(installers, graph: graph)
+        var around = (0..<definitions.count).filter { callers[$0] && !definitions[$0].isMacro }.map(UInt32.init)
+        var seen = Set(installers)
+        var frontier = installers
+        for _ in 0..<2 {
+            frontier = localCallees(of: frontier, graph: graph).filter { seen.insert($0).inserted }
+            around += frontier
+        }
+        for node in Set(around) where Int(node) < definitions.count {
+            let definition = definitions[Int(node)]
+            guard isSource(definition.file), !shadowed[Int(node)] else { continue }
+            select(definition.file, "defines \(name(definition.name)) at line \(definition.line) "
+                   + "(calls or is called by an install of a relevant ops table)")
+        }
     }
 
     /// Functions whose declaration before the name has the fault typedef (or
@@ -668,7 +841,7 @@ struct Selector {
             if list(index, definition.prefix).contains(where: { faultTypes[Int($0)] }) { roots.append(UInt32(index)) }
         }
         for shard in shards {
-            for binding in shard.bindings {
+            for binding in shard.bindings where !binding.installsOps {
                 for value in shard.list(binding.value) { resolveCall(value, from: binding.file, into: &roots) }
             }
         }
@@ -696,7 +869,7 @@ struct Selector {
     func sourceBindings() -> [(file: Int32, line: UInt32, name: UInt32, targets: [UInt32])] {
         var result: [(Int32, UInt32, UInt32, [UInt32])] = []
         for shard in shards {
-            for binding in shard.bindings where isSource(binding.file) {
+            for binding in shard.bindings where isSource(binding.file) && !binding.installsOps {
                 for value in shard.list(binding.value) {
                     var targets: [UInt32] = []
                     resolveCall(value, from: binding.file, into: &targets)
@@ -718,8 +891,8 @@ struct Selector {
             seeds.append(UInt32(index))
         }
         for shard in shards {
-            for binding in shard.bindings where !isSource(binding.file) {
-                guard let holder = binding.holder, slot[Int(holder)] >= 0 else { continue }
+            for binding in shard.bindings where !isSource(binding.file) && !binding.installsOps {
+                guard let holder = binding.holder, holder != UInt32.max, slot[Int(holder)] >= 0 else { continue }
                 var targets: [UInt32] = []
                 for value in shard.list(binding.value) { resolveCall(value, from: binding.file, into: &targets) }
                 guard targets.contains(where: { relevant[Int($0)] }) else { continue }
@@ -731,9 +904,9 @@ struct Selector {
             }
         }
         guard !seeds.isEmpty else { return }
-        let pulled = graph.reaching(seeds) { node in
+        let pulled = graph.reaching(seeds, through: { node in
             Int(node) >= definitions.count || definitions[Int(node)].isMacro || !isSource(definitions[Int(node)].file)
-        }
+        })
         for (index, definition) in definitions.enumerated() where isSource(definition.file) && !shadowed[index] {
             if let target = graph.targets(of: UInt32(index)).first(where: { pulled[Int($0)] }) {
                 select(definition.file, "\(name(definition.name)) at line \(definition.line) calls "

@@ -296,6 +296,9 @@ private struct Scan {
     var statement: [UInt32] = []
     var statementStatic = false
     var statementAssign = false
+    /// The variable a file-scope `name = …` initializes (an ops table's
+    /// name), until the declaration's `;`.
+    var assignTarget = none
     var group = GroupState.none
     var groupName = none
     var groupLine: UInt32 = 0
@@ -1050,7 +1053,12 @@ private struct Scan {
             case .closeParen: closeParen()
             case .semicolon: semicolon()
             case .comma: comma()
-            case .assign: if function < 0 && depth == 0 && paren == 0 { statementAssign = true; group = .none }
+            case .assign:
+                if function < 0 && depth == 0 && paren == 0 {
+                    statementAssign = true
+                    group = .none
+                    assignTarget = previous == .identifier ? previousId : none
+                }
             default: break
             }
         }
@@ -1220,7 +1228,10 @@ private struct Scan {
 
     mutating func semicolon() {
         structSeen = false
-        if function < 0 && depth == 0 && paren == 0 { resetStatement() }
+        if function < 0 && depth == 0 && paren == 0 {
+            resetStatement()
+            assignTarget = none
+        }
     }
 
     mutating func comma() {
@@ -1238,6 +1249,7 @@ private struct Scan {
 
     mutating func startFunction(_ name: UInt32, line nameLine: UInt32, braceAtColumn0: Bool) {
         flushBody()
+        assignTarget = none
         var flags: Definition.Flags = []
         if statementStatic { flags.insert(.isStatic) }
         if name == groupName && untypedGroup { flags.insert(.untyped) }
@@ -1279,7 +1291,7 @@ private struct Scan {
         } else if function >= 0 || orphan {
             binding = (field, line, .function, functions[functions.count - 1].name)
         } else {
-            binding = (field, line, .fileScope, nil)
+            binding = (field, line, .fileScope, assignTarget == none ? nil : assignTarget)
         }
         bindingNest = 0
         bindingValue.removeAll(keepingCapacity: true)
@@ -1335,8 +1347,8 @@ private struct Scan {
     mutating func finishRegion() {
         regionBase = -1
         if !positional.isEmpty {
-            let holder = function >= 0 ? functions[function].name : nil
-            bindings.append(BindingSite(field: nil, line: positionalLine, context: holder == nil ? .fileScope : .function,
+            let holder = function >= 0 ? functions[function].name : assignTarget == none ? nil : assignTarget
+            bindings.append(BindingSite(field: nil, line: positionalLine, context: function >= 0 ? .function : .fileScope,
                                         holder: holder, value: append(positional)))
         }
     }

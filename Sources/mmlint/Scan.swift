@@ -72,7 +72,8 @@ struct Scan: ParsableCommand {
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
             let selection = prefilter ?? (files.count > Self.prefilterThreshold)
-                ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs, cache: cache) : .all(files)
+                ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs, cache: cache,
+                                kernelVersion: kernelVersion.flatMap { KernelVersion($0) }) : .all(files)
             // A rule whose evidence is common (a lock, a field) makes the
             // prefilter keep much of a tree: say so before a long parse.
             if !quiet && !verbose && selection.read > 0 && selection.files.count > Self.largeSelection {

@@ -8,8 +8,9 @@ import XCTest
 /// through the token prefilter, as the scan command runs it (the tree's
 /// compile database where it has an entry, kernel-tree flags elsewhere).
 /// The rules are the two the Coccinelle comparison of bench/scan-bench.sh
-/// covers; rules that judge every fault handler select hundreds of files
-/// and are exercised on fixtures and subtrees instead.
+/// covers. With every rule the prefilter still keeps about 11,000 files of
+/// a whole tree (bench/RESULTS.md says why), hours of parsing, so the other
+/// rules' real findings are asserted on subtrees (`RuleTreeTests`).
 final class WholeTreeTests: XCTestCase {
     static let engine: Engine = {
         do {

@@ -145,11 +145,11 @@ final class PrefilterTests: XCTestCase {
                 + "\(binding.holder.map(facts.name) ?? "-"): \(facts.names(binding.value).joined(separator: " "))"
         }
         XCTAssertEqual(bindings, [
-            "fault@3 fileScope -: cam_fault",
-            "page_mkwrite@4 fileScope -: void cam_mkwrite",
+            "fault@3 fileScope cam_ops: cam_fault",
+            "page_mkwrite@4 fileScope cam_ops: void cam_mkwrite",
             "huge_fault@9 function setup: cond huge_a huge_b",
             "pfn_mkwrite@10 function setup: obj_pfn",
-            "?@15 fileScope -: old_open old_close old_fault",
+            "?@15 fileScope old_ops: old_open old_close old_fault",
             "map_pages@18 macro DEFINE_OPS: _map",
         ])
     }
@@ -244,10 +244,12 @@ final class PrefilterTests: XCTestCase {
     /// Selects in the fixture tree `name`: the selection must be `expected`
     /// (file names), and the engine must find the same in it as in every
     /// source, `findings` of them.
-    func check(_ name: String, selects expected: [String], findings: Int,
-               file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ name: String, rules: [String]? = nil, version: KernelVersion? = nil, selects expected: [String],
+               findings: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let engine = try rules.map { try Engine(knowledge: sharedEngine.knowledge, ruleIDs: $0) } ?? Self.engine
+        let prefilter = rules == nil && version == nil ? Self.prefilter : engine.prefilter(threads: 2, kernelVersion: version)
         let tree = try tree(name)
-        let selection = Self.prefilter.select(sources: tree.sources, headers: tree.headers)
+        let selection = prefilter.select(sources: tree.sources, headers: tree.headers)
         XCTAssertEqual(selection.files.map { ($0 as NSString).lastPathComponent }, expected,
                        "reasons: \(selection.reasons)", file: file, line: line)
         XCTAssertEqual(selection.counts.filesRead, tree.files, "every source, header and included fragment",
@@ -259,7 +261,7 @@ final class PrefilterTests: XCTestCase {
         }
 
         func describe(_ files: [String]) -> [String] {
-            let result = Self.engine.analyze(AnalysisOptions(files: files, jobs: 2))
+            let result = engine.analyze(AnalysisOptions(files: files, jobs: 2, kernelVersion: version))
             XCTAssertEqual(result.failures, [], file: file, line: line)
             return result.findings.map { finding in
                 [finding.ruleID, "\(finding.location.file):\(finding.location.line):\(finding.location.column)",
@@ -320,6 +322,35 @@ final class PrefilterTests: XCTestCase {
         try check("first-definition", selects: ["a_helper.c", "b_helper.c"], findings: 1)
     }
 
+    // MARK: Local evidence, one tree per kind
+
+    func testAnywhereEvidenceNeedsOnlyThePathsFromRoots() throws {
+        try check("local-call", selects: ["fault.c", "lookup.c"], findings: 1)
+    }
+
+    func testEvidenceInAMacroExpandedInTheBody() throws {
+        try check("macro-expansion", rules: ["mm-fault-mmap-lock"], selects: ["fault.c", "sync.c"], findings: 2)
+    }
+
+    func testRuleSilentAtTheTreesVersionGivesNoEvidence() throws {
+        try check("version-gate", rules: ["mm-vm-flags-direct"], version: KernelVersion("6.1"), selects: [], findings: 0)
+        try check("version-gate", rules: ["mm-vm-flags-direct"], selects: [], findings: 0)
+        try check("version-gate", rules: ["mm-vm-flags-direct"], version: KernelVersion("6.3"),
+                  selects: ["mmap.c"], findings: 1)
+    }
+
+    func testRwsemCallsCountOnlyOnTheMmapLock() throws {
+        try check("mmap-lock-argument", rules: ["mm-fault-mmap-lock"], selects: ["a_wait.c"], findings: 2)
+    }
+
+    func testSanctionedHelpersHoldNoEvidence() throws {
+        try check("sanctioned-cut", rules: ["mm-fault-mmap-lock"], selects: ["drop.c"], findings: 1)
+    }
+
+    func testErrnoEvidenceIsLocalToVmFaultFunctions() throws {
+        try check("errno-store", rules: ["mm-fault-errno"], selects: ["copy.c", "dmem.c"], findings: 1)
+    }
+
     func testUnreadableSourceIsSelected() throws {
         let tree = try tree("cross-file")
         let missing = tree.root + "/gone.c"
@@ -350,6 +381,7 @@ final class PrefilterTests: XCTestCase {
         var prefilter = Self.prefilter
         prefilter.faultAPIs = []
         prefilter.anywhereAPIs = []
+        prefilter.groups = []
         return prefilter
     }
 
@@ -421,7 +453,10 @@ final class PrefilterTests: XCTestCase {
     func testHoldersSelectTheMmapHandlerInstallingOps() throws {
         var prefilter = bare
         prefilter.holdersNeeded = true
-        XCTAssertEqual(try selected("roots", by: prefilter), ["two_mmap.c"])
+        XCTAssertEqual(try selected("roots", by: prefilter), [], "no relevant root: no table to install")
+        prefilter.rootsAreEvidence = true
+        XCTAssertEqual(try selected("roots", by: prefilter), ["one_fault.c", "two_fault.c", "two_mmap.c", "two_ops.c"],
+                       "two_vm_ops holds a relevant root: its install in two_mmap() is needed")
     }
 
     // MARK: A real tree

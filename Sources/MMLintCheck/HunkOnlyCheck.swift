@@ -52,6 +52,11 @@ enum HunkOnlyCheck {
                     var moved = finding
                     moved.location = Location(file: realPath, line: line, column: finding.location.column)
                     moved.confidence = .low
+                    if moved.function == HunkFragment.anonymousFunction {
+                        // git named no function for the hunk: say so rather than show mmlint's wrapper.
+                        moved.function = "(hunk without a function header)"
+                        moved.chain = moved.chain.map { $0 == HunkFragment.anonymousFunction ? moved.function : $0 }
+                    }
                     moved.patchIndex = number
                     moved.patchSubject = patch.subject
                     reported.append(moved)
@@ -84,10 +89,22 @@ enum HunkOnlyCheck {
 }
 
 /// The C fragment made of one file's hunks.
+///
+/// A hunk is a window on a file: it can start or end inside a block comment,
+/// a multi-line macro or string, an `#if` block, a statement or a parameter
+/// list, and its header names the enclosing function only when git found
+/// one. Each hunk is first made self-contained at the token level (see
+/// `sanitize`); the hunks of one function are then joined and wrapped in
+/// that function, braces balanced, or in a function of mmlint's own when
+/// they hold statements but git named none.
 struct HunkFragment {
+    typealias Line = (text: [UInt8], postLine: Int?)
+    /// The function mmlint wraps statements in when the hunk header names none.
+    static let anonymousFunction = "__mmlint_hunk_statements"
+
     let path: String
     /// Fragment body lines and, for each, the post-image line it comes from.
-    private var lines: [(text: [UInt8], postLine: Int?)] = []
+    private var lines: [Line] = []
     /// Post-image lines the patch added.
     private(set) var addedLines = Set<Int>()
 
@@ -102,36 +119,242 @@ struct HunkFragment {
             }
         }
         for group in groups {
-            var body: [(text: [UInt8], postLine: Int?)] = []
-            for hunk in group.hunks {
+            let section = group.section.trimmingCharacters(in: .whitespaces)
+            let header = Self.isFunctionHeader(section) ? section : nil
+            let headerOpen = header.map { h in h.filter { $0 == "(" }.count - h.filter { $0 == ")" }.count } ?? 0
+            var body: [Line] = []
+            var continuesHeader = false
+            for (index, hunk) in group.hunks.enumerated() {
+                var hunkLines: [Line] = []
                 var line = hunk.newStart
                 for hunkLine in hunk.lines where hunkLine.kind != .removed {
-                    body.append((hunkLine.text, line))
+                    hunkLines.append((hunkLine.text, line))
                     if hunkLine.kind == .added { addedLines.insert(line) }
                     line += 1
                 }
+                let deficit = Self.sanitize(&hunkLines)
+                if deficit > 0 {
+                    if index == 0, headerOpen > 0, deficit == headerOpen {
+                        // The hunk starts in the header's parameter list.
+                        continuesHeader = true
+                    } else {
+                        hunkLines.insert((Array(("if (" + String(repeating: "(", count: deficit - 1)).utf8), nil), at: 0)
+                    }
+                }
+                body += hunkLines
             }
-            let depths = Self.braceDepths(body.map(\.text))
-            let opening = max(0, -(depths.min ?? 0))
-            let closing = opening + depths.final
-            let section = group.section.trimmingCharacters(in: .whitespaces)
-            if Self.isFunctionHeader(section) {
-                let parens = section.filter { $0 == "(" }.count - section.filter { $0 == ")" }.count
-                lines.append((Array((section + String(repeating: ")", count: max(0, parens)) + " {"
-                                     + String(repeating: "{", count: opening)).utf8), nil))
+            let shape = Self.shape(body.map(\.text))
+            let extra = max(0, -shape.lowest - 1)
+            if let header, continuesHeader {
+                lines.append((Array(header.utf8), nil))
                 lines += body
-                lines.append((Array((String(repeating: "}", count: max(0, closing)) + "}").utf8), nil))
-            } else if section.hasSuffix("{") {
+                lines.append((Array(String(repeating: "}", count: max(0, shape.final)).utf8), nil))
+            } else if let header, !shape.definesFunctionFirst {
+                var opened = header
+                if opened.hasSuffix(",") { opened += " ..." }
+                opened += String(repeating: ")", count: max(0, headerOpen))
+                lines.append((Array((opened + " {" + String(repeating: "{", count: extra)).utf8), nil))
+                lines += body
+                lines.append((Array(String(repeating: "}", count: max(0, 1 + extra + shape.final)).utf8), nil))
+            } else if section.hasSuffix("{"), !shape.definesFunctionFirst {
                 // An initializer or a struct: reopen it.
-                lines.append((Array((section + String(repeating: "{", count: opening)).utf8), nil))
+                lines.append((Array((section + String(repeating: "{", count: extra)).utf8), nil))
                 lines += body
-                lines.append((Array((String(repeating: "}", count: max(0, closing)) + "};").utf8), nil))
+                let closing = 1 + extra + shape.final
+                lines.append((Array((String(repeating: "}", count: max(0, closing)) + (closing > 0 ? ";" : "")).utf8), nil))
+            } else if shape.lowest < 0 || (shape.statementsFirst && !shape.definesFunctionFirst) {
+                // Statements with no function named: a function of our own.
+                lines.append((Array(("static void \(Self.anonymousFunction)(void) {" + String(repeating: "{", count: extra)).utf8), nil))
+                lines += body
+                lines.append((Array(String(repeating: "}", count: max(0, 1 + extra + shape.final)).utf8), nil))
             } else {
-                lines.append((Array(String(repeating: "{", count: opening).utf8), nil))
                 lines += body
-                lines.append((Array(String(repeating: "}", count: max(0, closing)).utf8), nil))
+                lines.append((Array(String(repeating: "}", count: max(0, shape.final)).utf8), nil))
             }
         }
+    }
+
+    /// Makes one hunk's lines stand alone: a leading comment tail, macro or
+    /// string continuation and unmatched `#else`/`#elif`/`#endif` are
+    /// blanked; a trailing open comment, continuation, `#if` or statement
+    /// is closed on lines of its own. Returns how many `(` the hunk's first
+    /// statement lacks (it starts inside one).
+    static func sanitize(_ lines: inout [Line]) -> Int {
+        func blank(_ i: Int) { lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 } }
+        func trimmed(_ i: Int) -> ArraySlice<UInt8> {
+            let t = lines[i].text
+            var a = t.startIndex
+            var b = t.endIndex
+            while a < b, t[a] == 0x20 || t[a] == 0x09 { a += 1 }
+            while b > a, t[b - 1] == 0x20 || t[b - 1] == 0x09 || t[b - 1] == 0x0d { b -= 1 }
+            return t[a..<b]
+        }
+        // Inside a block comment at the start: a `*/` before any `/*`.
+        let joined = Array(lines.map(\.text).joined(separator: [0x0a]))
+        let close = find(joined, [0x2a, 0x2f])
+        let open = find(joined, [0x2f, 0x2a])
+        if let close, open.map({ close < $0 }) ?? true {
+            var offset = 0
+            for i in lines.indices {
+                let end = offset + lines[i].text.count
+                if close >= end {
+                    blank(i)
+                } else {
+                    for j in 0..<(close + 2 - offset) where lines[i].text[j] != 0x09 { lines[i].text[j] = 0x20 }
+                    break
+                }
+                offset = end + 1
+            }
+        } else if close == nil {
+            // A comment that spans the whole window: ` * words` lines.
+            for i in lines.indices {
+                let t = trimmed(i)
+                if t.isEmpty { continue }
+                guard t.first == 0x2a, t.count == 1 || t.dropFirst().first == 0x20 else { break }
+                blank(i)
+            }
+        }
+        // The tail of a `#define` (or of a string continued with `\`).
+        if let first = lines.indices.first(where: { !trimmed($0).isEmpty }), trimmed(first).last == 0x5c,
+           trimmed(first).first != 0x23 {
+            var i = first
+            while i < lines.count {
+                let continued = trimmed(i).last == 0x5c
+                blank(i)
+                i += 1
+                if !continued { break }
+            }
+        }
+        // Conditional compilation cut by the window.
+        var open_ = 0
+        for i in lines.indices {
+            let t = trimmed(i)
+            guard t.first == 0x23 else { continue }
+            let word = String(decoding: t.dropFirst().drop { $0 == 0x20 || $0 == 0x09 }.prefix { CLexer.isIdentifierByte($0) },
+                              as: UTF8.self)
+            switch word {
+            case "if", "ifdef", "ifndef": open_ += 1
+            case "else", "elif", "elifdef", "elifndef": if open_ == 0 { blank(i) }
+            case "endif": if open_ == 0 { blank(i) } else { open_ -= 1 }
+            default: break
+            }
+        }
+        // Open at the end: a comment, a continuation line, #if blocks.
+        let text = Array(lines.map(\.text).joined(separator: [0x0a]))
+        if endsInComment(text) { lines.append((Array(" */".utf8), nil)) }
+        if let last = lines.indices.last, trimmed(last).last == 0x5c { lines.append(([], nil)) }
+        for _ in 0..<open_ { lines.append((Array("#endif".utf8), nil)) }
+        // Parentheses: missing at the start, left open at the end.
+        let tokens = CLexer.tokens(Array(lines.map(\.text).joined(separator: [0x0a]))).filter { !$0.inDirective }
+        let bytes = Array(lines.map(\.text).joined(separator: [0x0a]))
+        func spelled(_ t: CToken) -> UInt8? { t.kind == .punctuation && t.end - t.start == 1 ? bytes[t.start] : nil }
+        var level = 0
+        var lowest = 0
+        for token in tokens {
+            let c = spelled(token)
+            if c == 0x28 { level += 1 } else if c == 0x29 { level -= 1; lowest = min(lowest, level) }
+            if c == 0x7b || c == 0x7d || (c == 0x3b && level <= 0) { break }
+        }
+        var total = 0
+        for token in tokens {
+            let c = spelled(token)
+            if c == 0x28 { total += 1 } else if c == 0x29 { total -= 1 }
+        }
+        let unclosed = total - lowest
+        if unclosed > 0, let last = tokens.last {
+            let c = spelled(last)
+            let needsOperand = last.kind == .punctuation && c != 0x29 && c != 0x5d
+            lines.append((Array(((needsOperand ? "0" : "") + String(repeating: ")", count: unclosed) + ";").utf8), nil))
+        }
+        return -lowest
+    }
+
+    static func find(_ bytes: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard bytes.count >= needle.count else { return nil }
+        for i in 0...(bytes.count - needle.count) where bytes[i] == needle[0] && bytes[i + 1] == needle[1] { return i }
+        return nil
+    }
+
+    /// True when `bytes`, read from a code state, end inside a block comment.
+    static func endsInComment(_ bytes: [UInt8]) -> Bool {
+        var i = 0
+        var inComment = false
+        while i < bytes.count {
+            let c = bytes[i]
+            if inComment {
+                if c == 0x2a, i + 1 < bytes.count, bytes[i + 1] == 0x2f { inComment = false; i += 1 }
+            } else if c == 0x22 || c == 0x27 {
+                i = CLexer.skipLiteral(bytes, from: i) - 1
+            } else if c == 0x2f, i + 1 < bytes.count, bytes[i + 1] == 0x2a {
+                inComment = true
+                i += 1
+            } else if c == 0x2f, i + 1 < bytes.count, bytes[i + 1] == 0x2f {
+                while i < bytes.count, bytes[i] != 0x0a { i += 1 }
+            }
+            i += 1
+        }
+        return inComment
+    }
+
+    /// Brace depth over the body and what sits at its top level.
+    struct Shape {
+        /// Lowest running `{` depth (≤ 0: the body closes blocks it did not open).
+        var lowest = 0
+        var final = 0
+        /// A function definition at depth 0 before the body closes any block:
+        /// the hunk header's function ended before the hunk.
+        var definesFunctionFirst = false
+        /// A statement at depth 0 before any definition.
+        var statementsFirst = false
+    }
+
+    static func shape(_ lines: [[UInt8]]) -> Shape {
+        let bytes = Array(lines.joined(separator: [0x0a]))
+        let tokens = CLexer.tokens(bytes).filter { !$0.inDirective }
+        func text(_ t: CToken) -> String { String(decoding: bytes[t.start..<t.end], as: UTF8.self) }
+        var shape = Shape()
+        var depth = 0
+        var decided = false
+        let statementWords: Set<String> = ["if", "for", "while", "switch", "return", "goto", "break", "continue", "do",
+                                           "else", "case", "default"]
+        for (i, token) in tokens.enumerated() {
+            let spelling = token.kind == .punctuation ? text(token) : ""
+            if spelling == "{" {
+                if !decided, depth == 0, i > 0, text(tokens[i - 1]) == ")",
+                   let open = openingParen(tokens, before: i - 1, text), open >= 2,
+                   tokens[open - 1].kind == .identifier, !statementWords.contains(text(tokens[open - 1])),
+                   tokens[open - 2].kind == .identifier || text(tokens[open - 2]) == "*" {
+                    shape.definesFunctionFirst = true
+                    decided = true
+                }
+                depth += 1
+            } else if spelling == "}" {
+                depth -= 1
+                if depth < 0 { decided = true }
+                shape.lowest = min(shape.lowest, depth)
+            } else if !decided, depth == 0, token.kind == .identifier, statementWords.contains(text(token)) {
+                shape.statementsFirst = true
+                decided = true
+            } else if !decided, depth == 0, spelling == "=", i > 0, text(tokens[i - 1]) != "]",
+                      i > 1, tokens[i - 2].kind != .identifier || statementWords.contains(text(tokens[i - 2])) {
+                // `x = …;` and `p->f = …;` with no type before them: an assignment.
+                shape.statementsFirst = true
+                decided = true
+            }
+        }
+        shape.final = depth
+        return shape
+    }
+
+    static func openingParen(_ tokens: [CToken], before close: Int, _ text: (CToken) -> String) -> Int? {
+        var level = 0
+        var j = close
+        while j >= 0 {
+            let t = text(tokens[j])
+            if t == ")" { level += 1 } else if t == "(" { level -= 1; if level == 0 { return j } }
+            j -= 1
+        }
+        return nil
     }
 
     /// The fragment with `names` declared first, typed by kernel naming habit.
@@ -172,41 +395,5 @@ struct HunkFragment {
         let head = section[..<paren]
         return !head.contains("=") && !head.hasPrefix("#") && head.contains(where: { $0.isLetter })
             && !["if", "for", "while", "switch", "return"].contains(head.split(separator: " ").last.map(String.init) ?? "")
-    }
-
-    /// Running brace depth over the lines, outside strings, chars and comments.
-    static func braceDepths(_ lines: [[UInt8]]) -> (min: Int?, final: Int) {
-        var depth = 0
-        var lowest = 0
-        var inBlockComment = false
-        for line in lines {
-            var i = 0
-            var quote: UInt8?
-            while i < line.count {
-                let byte = line[i]
-                if inBlockComment {
-                    if byte == UInt8(ascii: "*"), i + 1 < line.count, line[i + 1] == UInt8(ascii: "/") {
-                        inBlockComment = false
-                        i += 1
-                    }
-                } else if let open = quote {
-                    if byte == UInt8(ascii: "\\") { i += 1 } else if byte == open { quote = nil }
-                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                    quote = byte
-                } else if byte == UInt8(ascii: "/"), i + 1 < line.count, line[i + 1] == UInt8(ascii: "*") {
-                    inBlockComment = true
-                    i += 1
-                } else if byte == UInt8(ascii: "/"), i + 1 < line.count, line[i + 1] == UInt8(ascii: "/") {
-                    break
-                } else if byte == UInt8(ascii: "{") {
-                    depth += 1
-                } else if byte == UInt8(ascii: "}") {
-                    depth -= 1
-                    lowest = min(lowest, depth)
-                }
-                i += 1
-            }
-        }
-        return (lowest, depth)
     }
 }

@@ -81,7 +81,7 @@ public enum CLexer {
         return tokens
     }
 
-    static func skipLiteral(_ bytes: [UInt8], from start: Int) -> Int {
+    public static func skipLiteral(_ bytes: [UInt8], from start: Int) -> Int {
         let quote = bytes[start]
         var i = start + 1
         while i < bytes.count, bytes[i] != quote, bytes[i] != 0x0a {

@@ -23,6 +23,9 @@ enum HunkOnlyCheck {
                 let synthetic = "/mmlint-hunk-only/\(number)/" + file.path
                 fragments.append((synthetic, HunkFragment(file)))
             }
+            if ProcessInfo.processInfo.environment["MMLINT_DEBUG_HUNK"] != nil {
+                for f in fragments { FileHandle.standardError.write(Data(f.fragment.text(declaring: []))) }
+            }
             // Pass 1; pass 2 declares the locals pass 1 did not know.
             var units = parse(fragments.map { ($0.path, $0.fragment.text(declaring: [])) }, engine: engine, plan: plan,
                               jobs: options.jobs)
@@ -101,12 +104,17 @@ struct HunkFragment {
     typealias Line = (text: [UInt8], postLine: Int?)
     /// The function mmlint wraps statements in when the hunk header names none.
     static let anonymousFunction = "__mmlint_hunk_statements"
+    /// What a fault handler returns, by kernel habit (as the locals' types are).
+    static let faultType = "vm_fault_t"
 
     let path: String
     /// Fragment body lines and, for each, the post-image line it comes from.
     private var lines: [Line] = []
     /// Post-image lines the patch added.
     private(set) var addedLines = Set<Int>()
+    /// Header lines whose parameters the hunk header did not show: the
+    /// names the body uses undeclared become their parameters.
+    private var openParameters = Set<Int>()
 
     init(_ file: FilePatch) {
         path = file.path
@@ -132,7 +140,7 @@ struct HunkFragment {
                     if hunkLine.kind == .added { addedLines.insert(line) }
                     line += 1
                 }
-                let deficit = Self.sanitize(&hunkLines)
+                let deficit = Self.sanitize(&hunkLines, added: addedLines)
                 if deficit > 0 {
                     if index == 0, headerOpen > 0, deficit == headerOpen {
                         // The hunk starts in the header's parameter list.
@@ -144,27 +152,51 @@ struct HunkFragment {
                 body += hunkLines
             }
             let shape = Self.shape(body.map(\.text))
-            let extra = max(0, -shape.lowest - 1)
+            // Openers for the blocks the body closes, outermost first; the
+            // function's own brace serves the outermost unless `else` follows it.
+            let wrapped = header != nil || !(shape.lowest >= 0 && !shape.statementsFirst) || section.hasSuffix("{")
+            var openers = shape.elseAfter.reversed().map { $0 ? "if (1) {" : "{" }
+            if wrapped, openers.first == "{" { openers.removeFirst() }
+            let extra = openers.count
+            let inner = openers.joined()
             if let header, continuesHeader {
                 lines.append((Array(header.utf8), nil))
                 lines += body
                 lines.append((Array(String(repeating: "}", count: max(0, shape.final)).utf8), nil))
             } else if let header, !shape.definesFunctionFirst {
                 var opened = header
-                if opened.hasSuffix(",") { opened += " ..." }
-                opened += String(repeating: ")", count: max(0, headerOpen))
-                lines.append((Array((opened + " {" + String(repeating: "{", count: extra)).utf8), nil))
+                if !header.prefix(while: { $0 != "(" }).trimmingCharacters(in: .whitespaces).contains(" ") {
+                    // `static vm_fault_t` on the line above: the handler's type
+                    // when it takes the fault, else int.
+                    opened = (header.contains("struct vm_fault *") ? "static \(Self.faultType) " : "static int ") + opened
+                }
+                if headerOpen > 0 {
+                    // Cut short (git keeps 80 bytes of it) or continued on the
+                    // next lines: keep the whole parameters, and let the rest be `...`.
+                    let cut = opened.lastIndex { $0 == "," || $0 == "(" }.map { opened[...$0] } ?? Substring(opened)
+                    opened = String(cut)
+                    if opened.hasSuffix(",") {
+                        openParameters.insert(lines.count)
+                        opened += " ...)" + String(repeating: ")", count: max(0, headerOpen - 1))
+                    } else {
+                        openParameters.insert(lines.count)
+                        opened += String(repeating: ")", count: max(0, headerOpen))
+                    }
+                }
+                lines.append((Array((opened + " {" + inner).utf8), nil))
                 lines += body
                 lines.append((Array(String(repeating: "}", count: max(0, 1 + extra + shape.final)).utf8), nil))
             } else if section.hasSuffix("{"), !shape.definesFunctionFirst {
                 // An initializer or a struct: reopen it.
-                lines.append((Array((section + String(repeating: "{", count: extra)).utf8), nil))
+                lines.append((Array((section + inner).utf8), nil))
                 lines += body
                 let closing = 1 + extra + shape.final
                 lines.append((Array((String(repeating: "}", count: max(0, closing)) + (closing > 0 ? ";" : "")).utf8), nil))
             } else if shape.lowest < 0 || (shape.statementsFirst && !shape.definesFunctionFirst) {
                 // Statements with no function named: a function of our own.
-                lines.append((Array(("static void \(Self.anonymousFunction)(void) {" + String(repeating: "{", count: extra)).utf8), nil))
+                openParameters.insert(lines.count)
+                let type = shape.returnsFaultCode ? Self.faultType : "void"
+                lines.append((Array(("static \(type) \(Self.anonymousFunction)() {" + inner).utf8), nil))
                 lines += body
                 lines.append((Array(String(repeating: "}", count: max(0, 1 + extra + shape.final)).utf8), nil))
             } else {
@@ -179,7 +211,7 @@ struct HunkFragment {
     /// blanked; a trailing open comment, continuation, `#if` or statement
     /// is closed on lines of its own. Returns how many `(` the hunk's first
     /// statement lacks (it starts inside one).
-    static func sanitize(_ lines: inout [Line]) -> Int {
+    static func sanitize(_ lines: inout [Line], added: Set<Int>) -> Int {
         func blank(_ i: Int) { lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 } }
         func trimmed(_ i: Int) -> ArraySlice<UInt8> {
             let t = lines[i].text
@@ -225,25 +257,15 @@ struct HunkFragment {
                 if !continued { break }
             }
         }
-        // Conditional compilation cut by the window.
-        var open_ = 0
-        for i in lines.indices {
-            let t = trimmed(i)
-            guard t.first == 0x23 else { continue }
-            let word = String(decoding: t.dropFirst().drop { $0 == 0x20 || $0 == 0x09 }.prefix { CLexer.isIdentifierByte($0) },
-                              as: UTF8.self)
-            switch word {
-            case "if", "ifdef", "ifndef": open_ += 1
-            case "else", "elif", "elifdef", "elifndef": if open_ == 0 { blank(i) }
-            case "endif": if open_ == 0 { blank(i) } else { open_ -= 1 }
-            default: break
-            }
-        }
+        // Conditional compilation: one branch of each #if group is kept, the
+        // one holding added lines (else the first, unless it is `#if 0`), so
+        // the code the patch writes is what is parsed whatever the config;
+        // groups cut by the window count as groups too.
+        chooseBranches(&lines, added: added)
         // Open at the end: a comment, a continuation line, #if blocks.
         let text = Array(lines.map(\.text).joined(separator: [0x0a]))
         if endsInComment(text) { lines.append((Array(" */".utf8), nil)) }
         if let last = lines.indices.last, trimmed(last).last == 0x5c { lines.append(([], nil)) }
-        for _ in 0..<open_ { lines.append((Array("#endif".utf8), nil)) }
         // Parentheses: missing at the start, left open at the end.
         let tokens = CLexer.tokens(Array(lines.map(\.text).joined(separator: [0x0a]))).filter { !$0.inDirective }
         let bytes = Array(lines.map(\.text).joined(separator: [0x0a]))
@@ -267,6 +289,63 @@ struct HunkFragment {
             lines.append((Array(((needsOperand ? "0" : "") + String(repeating: ")", count: unclosed) + ";").utf8), nil))
         }
         return -lowest
+    }
+
+    /// Blanks every conditional directive and the lines of the branches not chosen.
+    static func chooseBranches(_ lines: inout [Line], added: Set<Int>) {
+        struct Group { var branches: [[Int]] = [[]]; var directives: [Int] = []; var zero = false }
+        var groups: [Group] = []
+        var stack: [Int] = []
+        var paths: [[(group: Int, branch: Int)]] = Array(repeating: [], count: lines.count)
+        for i in lines.indices {
+            let text = lines[i].text.drop { $0 == 0x20 || $0 == 0x09 }
+            var word = ""
+            if text.first == 0x23 {
+                word = String(decoding: text.dropFirst().drop { $0 == 0x20 || $0 == 0x09 }
+                    .prefix { CLexer.isIdentifierByte($0) }, as: UTF8.self)
+            }
+            switch word {
+            case "if", "ifdef", "ifndef":
+                var group = Group()
+                group.directives = [i]
+                let condition = String(decoding: text, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+                group.zero = word == "if" && condition.count >= 2 && condition[1].hasPrefix("0")
+                groups.append(group)
+                stack.append(groups.count - 1)
+                continue
+            case "else", "elif", "elifdef", "elifndef", "endif":
+                if stack.isEmpty {
+                    // Opened before the window: everything so far is its first branch.
+                    groups.append(Group())
+                    let g = groups.count - 1
+                    for j in 0..<i { paths[j].insert((g, 0), at: 0) }
+                    groups[g].branches[0] = Array(0..<i)
+                    stack.append(g)
+                }
+                let g = stack[stack.count - 1]
+                groups[g].directives.append(i)
+                if word == "endif" { stack.removeLast() } else { groups[g].branches.append([]) }
+                continue
+            default:
+                break
+            }
+            for g in stack { paths[i].append((g, groups[g].branches.count - 1)) }
+            for g in stack { groups[g].branches[groups[g].branches.count - 1].append(i) }
+        }
+        guard !groups.isEmpty else { return }
+        let chosen: [Int] = groups.map { group in
+            if let withAdded = group.branches.firstIndex(where: { $0.contains { lines[$0].postLine.map(added.contains) ?? false } }) {
+                return withAdded
+            }
+            return group.zero ? (group.branches.count > 1 ? 1 : -1) : 0
+        }
+        for (g, group) in groups.enumerated() {
+            for i in group.directives { lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 } }
+            _ = g
+        }
+        for i in lines.indices where paths[i].contains(where: { chosen[$0.group] != $0.branch }) {
+            lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 }
+        }
     }
 
     static func find(_ bytes: [UInt8], _ needle: [UInt8]) -> Int? {
@@ -306,6 +385,11 @@ struct HunkFragment {
         var definesFunctionFirst = false
         /// A statement at depth 0 before any definition.
         var statementsFirst = false
+        /// For each block the body closes without opening it, innermost
+        /// first: whether `else` follows (its opener must be an `if`).
+        var elseAfter: [Bool] = []
+        /// The body returns a `VM_FAULT_*` code.
+        var returnsFaultCode = false
     }
 
     static func shape(_ lines: [[UInt8]]) -> Shape {
@@ -331,6 +415,9 @@ struct HunkFragment {
             } else if spelling == "}" {
                 depth -= 1
                 if depth < 0 { decided = true }
+                if depth < shape.lowest {
+                    shape.elseAfter.append(i + 1 < tokens.count && text(tokens[i + 1]) == "else")
+                }
                 shape.lowest = min(shape.lowest, depth)
             } else if !decided, depth == 0, token.kind == .identifier, statementWords.contains(text(token)) {
                 shape.statementsFirst = true
@@ -343,6 +430,10 @@ struct HunkFragment {
             }
         }
         shape.final = depth
+        for (i, token) in tokens.enumerated() where token.kind == .identifier && text(token) == "return"
+            && i + 1 < tokens.count && text(tokens[i + 1]).hasPrefix("VM_FAULT_") {
+            shape.returnsFaultCode = true
+        }
         return shape
     }
 
@@ -361,7 +452,24 @@ struct HunkFragment {
     func text(declaring names: [String]) -> [UInt8] {
         var out: [UInt8] = []
         for name in names { out += Array(Self.declaration(for: name).utf8) + [0x0a] }
-        for line in lines { out += line.text + [0x0a] }
+        for (index, line) in lines.enumerated() {
+            if openParameters.contains(index), !names.isEmpty {
+                // The names the body uses undeclared are the parameters it was not shown.
+                let parameters = names.map { String(Self.declaration(for: $0).dropLast()) }.joined(separator: ", ")
+                var text = String(decoding: line.text, as: UTF8.self)
+                if let range = text.range(of: "()") {
+                    text.replaceSubrange(range, with: "(" + parameters + ")")
+                } else if let range = text.range(of: ", ...)", options: .backwards) {
+                    text.replaceSubrange(range, with: ", " + parameters + ", ...)")
+                }
+                if text.hasPrefix("static void "), names.contains(where: { Self.declaration(for: $0).hasPrefix("struct vm_fault *") }) {
+                    text = "static \(Self.faultType) " + text.dropFirst("static void ".count)
+                }
+                out += Array(text.utf8) + [0x0a]
+                continue
+            }
+            out += line.text + [0x0a]
+        }
         return out
     }
 

@@ -156,7 +156,7 @@ struct HunkFragment {
             // function's own brace serves the outermost unless `else` follows it.
             let wrapped = header != nil || !(shape.lowest >= 0 && !shape.statementsFirst) || section.hasSuffix("{")
             var openers = shape.elseAfter.reversed().map { $0 ? "if (1) {" : "{" }
-            if wrapped, openers.first == "{" { openers.removeFirst() }
+            if wrapped, openers.first == "{", shape.closesFunction { openers.removeFirst() }
             let extra = openers.count
             let inner = openers.joined()
             if let header, continuesHeader {
@@ -390,6 +390,8 @@ struct HunkFragment {
         var elseAfter: [Bool] = []
         /// The body returns a `VM_FAULT_*` code.
         var returnsFaultCode = false
+        /// The outermost block the body closes is a function (`}` in column 0).
+        var closesFunction = false
     }
 
     static func shape(_ lines: [[UInt8]]) -> Shape {
@@ -417,6 +419,8 @@ struct HunkFragment {
                 if depth < 0 { decided = true }
                 if depth < shape.lowest {
                     shape.elseAfter.append(i + 1 < tokens.count && text(tokens[i + 1]) == "else")
+                    // Kernel style closes a function in column 0, inner blocks indented.
+                    shape.closesFunction = token.start == 0 || bytes[token.start - 1] == 0x0a
                 }
                 shape.lowest = min(shape.lowest, depth)
             } else if !decided, depth == 0, token.kind == .identifier, statementWords.contains(text(token)) {
@@ -430,7 +434,7 @@ struct HunkFragment {
             }
         }
         shape.final = depth
-        for (i, token) in tokens.enumerated() where token.kind == .identifier && text(token) == "return"
+        for (i, token) in tokens.enumerated() where (text(token) == "return" || text(token) == "=")
             && i + 1 < tokens.count && text(tokens[i + 1]).hasPrefix("VM_FAULT_") {
             shape.returnsFaultCode = true
         }

@@ -23,9 +23,6 @@ enum HunkOnlyCheck {
                 let synthetic = "/mmlint-hunk-only/\(number)/" + file.path
                 fragments.append((synthetic, HunkFragment(file)))
             }
-            if ProcessInfo.processInfo.environment["MMLINT_DEBUG_HUNK"] != nil {
-                for f in fragments { FileHandle.standardError.write(Data(f.fragment.text(declaring: []))) }
-            }
             // Pass 1; pass 2 declares the locals pass 1 did not know.
             var units = parse(fragments.map { ($0.path, $0.fragment.text(declaring: [])) }, engine: engine, plan: plan,
                               jobs: options.jobs)

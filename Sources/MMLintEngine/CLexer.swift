@@ -90,16 +90,15 @@ public enum CLexer {
         return min(bytes.count, i + 1)
     }
 
+    /// Multi-byte punctuators, longest first.
+    static let punctuators: [[UInt8]] = ["<<=", ">>=", "...", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=",
+                                         "&&", "||", "*=", "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##"].map { Array($0.utf8) }
+
     static func punctuationLength(_ bytes: [UInt8], at i: Int) -> Int {
-        let threes = ["<<=", ">>=", "...", "->*"]
-        let twos = ["->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=", "+=",
-                    "-=", "&=", "^=", "|=", "##"]
-        func matches(_ s: String) -> Bool {
-            let u = Array(s.utf8)
-            return i + u.count <= bytes.count && Array(bytes[i..<(i + u.count)]) == u
+        for p in punctuators where i + p.count <= bytes.count && bytes[i] == p[0] && bytes[i + 1] == p[1]
+            && (p.count == 2 || bytes[i + 2] == p[2]) {
+            return p.count
         }
-        if threes.contains(where: matches) { return 3 }
-        if twos.contains(where: matches) { return 2 }
         return 1
     }
 

@@ -103,6 +103,8 @@ struct HunkFragment {
     static let anonymousFunction = "__mmlint_hunk_statements"
     /// What a fault handler returns, by kernel habit (as the locals' types are).
     static let faultType = "vm_fault_t"
+    /// The parameter given to a function that returns `vm_fault_t` without taking the fault.
+    static let faultParameter = "__mmlint_fault"
 
     let path: String
     /// Fragment body lines and, for each, the post-image line it comes from.
@@ -137,9 +139,9 @@ struct HunkFragment {
                     if hunkLine.kind == .added { addedLines.insert(line) }
                     line += 1
                 }
-                let deficit = Self.sanitize(&hunkLines, added: addedLines)
+                let (deficit, bodyFollows) = Self.sanitize(&hunkLines, added: addedLines)
                 if deficit > 0 {
-                    if index == 0, headerOpen > 0, deficit == headerOpen {
+                    if index == 0, headerOpen > 0, deficit == headerOpen, bodyFollows {
                         // The hunk starts in the header's parameter list.
                         continuesHeader = true
                     } else {
@@ -166,6 +168,17 @@ struct HunkFragment {
                     // `static vm_fault_t` on the line above: the handler's type
                     // when it takes the fault, else int.
                     opened = (header.contains("struct vm_fault *") ? "static \(Self.faultType) " : "static int ") + opened
+                }
+                let returnsFault = opened.prefix(while: { $0 != "(" }).split(separator: " ").contains { $0 == Self.faultType }
+                if returnsFault, !opened.contains("struct vm_fault") {
+                    // Its callers are out of sight; returning vm_fault_t is
+                    // what a function on a fault path does, so it gets the
+                    // handler's parameter and counts as a fault path.
+                    if let range = opened.range(of: "(void)") ?? opened.range(of: "()") {
+                        opened.replaceSubrange(range, with: "(struct vm_fault *\(Self.faultParameter))")
+                    } else if let paren = opened.firstIndex(of: "(") {
+                        opened.insert(contentsOf: "struct vm_fault *\(Self.faultParameter), ", at: opened.index(after: paren))
+                    }
                 }
                 if headerOpen > 0 {
                     // Cut short (git keeps 80 bytes of it) or continued on the
@@ -201,14 +214,59 @@ struct HunkFragment {
                 lines.append((Array(String(repeating: "}", count: max(0, shape.final)).utf8), nil))
             }
         }
+        Self.giveFaultParameters(&lines)
+    }
+
+    /// Gives each function the fragment defines that returns `vm_fault_t`
+    /// but does not take the fault the handler's parameter (see the header case).
+    static func giveFaultParameters(_ lines: inout [Line]) {
+        let bytes = Array(lines.map(\.text).joined(separator: [0x0a]))
+        let tokens = CLexer.tokens(bytes)
+        func text(_ t: CToken) -> String { String(decoding: bytes[t.start..<t.end], as: UTF8.self) }
+        var edits: [(offset: Int, replaceVoid: CToken?, empty: Bool)] = []
+        for (i, token) in tokens.enumerated() where token.depth == 0 && !token.inDirective && text(token) == "{" && i > 0
+            && text(tokens[i - 1]) == ")" {
+            guard let open = openingParen(tokens, before: i - 1, text), open >= 1, tokens[open - 1].kind == .identifier
+            else { continue }
+            var j = open - 2
+            var returnsFault = false
+            while j >= 0, !tokens[j].inDirective, ![";", "}", "{", ")"].contains(text(tokens[j])) {
+                if text(tokens[j]) == faultType { returnsFault = true }
+                j -= 1
+            }
+            let parameters = tokens[(open + 1)..<(i - 1)]
+            guard returnsFault, !parameters.contains(where: { text($0) == "vm_fault" }) else { continue }
+            let onlyVoid = parameters.count == 1 && text(parameters.first!) == "void"
+            edits.append((tokens[open].end, onlyVoid ? parameters.first : nil, parameters.isEmpty))
+        }
+        for edit in edits.reversed() {
+            var offset = 0
+            for index in lines.indices {
+                let end = offset + lines[index].text.count
+                if edit.offset <= end {
+                    let column = edit.offset - offset
+                    var text = lines[index].text
+                    let parameter = Array("struct vm_fault *\(faultParameter)".utf8)
+                    if let void = edit.replaceVoid, void.start - offset >= 0, void.end - offset <= text.count {
+                        text.replaceSubrange((void.start - offset)..<(void.end - offset), with: parameter)
+                    } else {
+                        text.insert(contentsOf: parameter + (edit.empty ? [] : Array(", ".utf8)), at: column)
+                    }
+                    lines[index].text = text
+                    break
+                }
+                offset = end + 1
+            }
+        }
     }
 
     /// Makes one hunk's lines stand alone: a leading comment tail, macro or
     /// string continuation and unmatched `#else`/`#elif`/`#endif` are
     /// blanked; a trailing open comment, continuation, `#if` or statement
     /// is closed on lines of its own. Returns how many `(` the hunk's first
-    /// statement lacks (it starts inside one).
-    static func sanitize(_ lines: inout [Line], added: Set<Int>) -> Int {
+    /// statement lacks (it starts inside one), and whether a `{` follows the
+    /// last of them (the hunk starts in a function's parameter list).
+    static func sanitize(_ lines: inout [Line], added: Set<Int>) -> (missing: Int, bodyFollows: Bool) {
         func blank(_ i: Int) { lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 } }
         func trimmed(_ i: Int) -> ArraySlice<UInt8> {
             let t = lines[i].text
@@ -269,9 +327,16 @@ struct HunkFragment {
         func spelled(_ t: CToken) -> UInt8? { t.kind == .punctuation && t.end - t.start == 1 ? bytes[t.start] : nil }
         var level = 0
         var lowest = 0
-        for token in tokens {
+        var bodyFollows = false
+        for (index, token) in tokens.enumerated() {
             let c = spelled(token)
-            if c == 0x28 { level += 1 } else if c == 0x29 { level -= 1; lowest = min(lowest, level) }
+            if c == 0x28 { level += 1 } else if c == 0x29 {
+                level -= 1
+                if level < lowest {
+                    lowest = level
+                    bodyFollows = index + 1 < tokens.count && spelled(tokens[index + 1]) == 0x7b
+                }
+            }
             if c == 0x7b || c == 0x7d || (c == 0x3b && level <= 0) { break }
         }
         var total = 0
@@ -285,7 +350,7 @@ struct HunkFragment {
             let needsOperand = last.kind == .punctuation && c != 0x29 && c != 0x5d
             lines.append((Array(((needsOperand ? "0" : "") + String(repeating: ")", count: unclosed) + ";").utf8), nil))
         }
-        return -lowest
+        return (-lowest, bodyFollows)
     }
 
     /// Blanks every conditional directive and the lines of the branches not chosen.

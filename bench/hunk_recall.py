@@ -9,7 +9,9 @@ far fewer parses); hunk-only mode checks each insertion as a patch of its
 own, all in one mbox per tree, against an empty folder. Recall is the share
 of tree-mode findings on inserted lines that hunk-only mode also reports
 (same rule, same line); a false positive is a hunk-only finding on an
-inserted line that tree mode does not have.
+inserted line that tree mode does not have. Where the two disagree, tree
+mode re-checks the insertion alone (see below). Places tree mode does not
+compile (config) are left out and counted.
 """
 import argparse, json, os, random, re, subprocess, sys, tempfile
 

@@ -152,10 +152,10 @@ struct HunkFragment {
             }
             let shape = Self.shape(body.map(\.text))
             // Openers for the blocks the body closes, outermost first; the
-            // function's own brace serves the outermost unless `else` follows it.
-            let wrapped = header != nil || !(shape.lowest >= 0 && !shape.statementsFirst) || section.hasSuffix("{")
+            // function's own brace serves the outermost when the body ends
+            // the function (and no `else` follows).
             var openers = shape.elseAfter.reversed().map { $0 ? "if (1) {" : "{" }
-            if wrapped, openers.first == "{", shape.closesFunction { openers.removeFirst() }
+            if openers.first == "{", shape.closesFunction { openers.removeFirst() }
             let extra = openers.count
             let inner = openers.joined()
             if let header, continuesHeader {
@@ -168,17 +168,6 @@ struct HunkFragment {
                     // `static vm_fault_t` on the line above: the handler's type
                     // when it takes the fault, else int.
                     opened = (header.contains("struct vm_fault *") ? "static \(Self.faultType) " : "static int ") + opened
-                }
-                let returnsFault = opened.prefix(while: { $0 != "(" }).split(separator: " ").contains { $0 == Self.faultType }
-                if returnsFault, !opened.contains("struct vm_fault") {
-                    // Its callers are out of sight; returning vm_fault_t is
-                    // what a function on a fault path does, so it gets the
-                    // handler's parameter and counts as a fault path.
-                    if let range = opened.range(of: "(void)") ?? opened.range(of: "()") {
-                        opened.replaceSubrange(range, with: "(struct vm_fault *\(Self.faultParameter))")
-                    } else if let paren = opened.firstIndex(of: "(") {
-                        opened.insert(contentsOf: "struct vm_fault *\(Self.faultParameter), ", at: opened.index(after: paren))
-                    }
                 }
                 if headerOpen > 0 {
                     // Cut short (git keeps 80 bytes of it) or continued on the
@@ -217,8 +206,10 @@ struct HunkFragment {
         Self.giveFaultParameters(&lines)
     }
 
-    /// Gives each function the fragment defines that returns `vm_fault_t`
-    /// but does not take the fault the handler's parameter (see the header case).
+    /// Gives each function of the fragment that returns `vm_fault_t` but
+    /// does not take the fault the handler's parameter: its callers are out
+    /// of sight, and returning vm_fault_t is what a function on a fault path
+    /// does (in both real trees, all but one place of such functions is).
     static func giveFaultParameters(_ lines: inout [Line]) {
         let bytes = Array(lines.map(\.text).joined(separator: [0x0a]))
         let tokens = CLexer.tokens(bytes)

@@ -350,6 +350,7 @@ struct HunkFragment {
         var groups: [Group] = []
         var stack: [Int] = []
         var paths: [[(group: Int, branch: Int)]] = Array(repeating: [], count: lines.count)
+        var outer = 0
         for i in lines.indices {
             let text = lines[i].text.drop { $0 == 0x20 || $0 == 0x09 }
             var word = ""
@@ -367,7 +368,14 @@ struct HunkFragment {
                 stack.append(groups.count - 1)
                 continue
             case "else", "elif", "elifdef", "elifndef", "endif":
+                if stack.isEmpty && outer >= 16 {
+                    // Past a few, an unmatched directive is just blanked (a
+                    // hostile hunk of them must not cost quadratic time).
+                    lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 }
+                    continue
+                }
                 if stack.isEmpty {
+                    outer += 1
                     // Opened before the window: everything so far is its first branch.
                     groups.append(Group())
                     let g = groups.count - 1
@@ -392,9 +400,8 @@ struct HunkFragment {
             }
             return group.zero ? (group.branches.count > 1 ? 1 : -1) : 0
         }
-        for (g, group) in groups.enumerated() {
+        for group in groups {
             for i in group.directives { lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 } }
-            _ = g
         }
         for i in lines.indices where paths[i].contains(where: { chosen[$0.group] != $0.branch }) {
             lines[i].text = lines[i].text.map { $0 == 0x09 ? 0x09 : 0x20 }

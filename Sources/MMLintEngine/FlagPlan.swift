@@ -50,10 +50,10 @@ public final class FlagPlan: @unchecked Sendable {
             return Job(arguments: tree.flags(for: file, resourceInclude: resourceInclude), mode: .kernelTree,
                        unsaved: [], note: "\(shown): kernel-tree flags synthesized for \(tree.root)")
         }
-        let unsaved = BareMode.unsavedFiles(for: file) { path in
+        let bare = BareMode.job(for: file, prelude: prelude, resourceInclude: resourceInclude) { path in
             overlay[path] ?? FileManager.default.contents(atPath: path).map { [UInt8]($0) }
         }
-        return Job(arguments: BareMode.flags(for: file, prelude: prelude, resourceInclude: resourceInclude),
-                   mode: .bare, unsaved: unsaved, note: "\(shown): bare mode (mmlint prelude, no kernel headers)")
+        return Job(arguments: bare.arguments,
+                   mode: .bare, unsaved: bare.unsaved, note: "\(shown): bare mode (mmlint prelude, no kernel headers)")
     }
 }

@@ -1120,8 +1120,10 @@ void vma_set_file(struct vm_area_struct *vma, struct file *file);
 #define PUD_MASK (~(PUD_SIZE - 1))
 #define PMD_ORDER (PMD_SHIFT - PAGE_SHIFT)
 #define PUD_ORDER (PUD_SHIFT - PAGE_SHIFT)
-#define pfn_to_pfn_t(pfn) __pfn_to_pfn_t(pfn, 0)
-#define phys_to_pfn_t(addr, flags) __pfn_to_pfn_t((addr) >> PAGE_SHIFT, flags)
+/* Functions, as in the kernel (static inlines there), so that code which
+ * declares them itself still parses. */
+pfn_t pfn_to_pfn_t(unsigned long pfn);
+pfn_t phys_to_pfn_t(phys_addr_t addr, u64 flags);
 #define PFN_SPECIAL (1ULL << 60)
 
 /* Configuration tests: no .config in bare mode. */

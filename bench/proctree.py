@@ -42,11 +42,12 @@ def tree_pss_kib(root):
     return total
 
 
-def run_measured(cmd, cwd=None, ok=(0,), interval=0.05, env=None):
+def run_measured(cmd, cwd=None, ok=(0,), interval=0.05, env=None, stdin=None):
     """Runs cmd; returns (seconds, peak summed PSS in KiB, CompletedProcess-like
     (returncode, stdout, stderr)). Asserts the exit status is in ok."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    feed = open(stdin or os.devnull)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=feed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = 0
     # Output is drained by a thread so a chatty command cannot block on a full pipe.
     import threading
@@ -59,10 +60,12 @@ def run_measured(cmd, cwd=None, ok=(0,), interval=0.05, env=None):
         peak = max(peak, tree_pss_kib(proc.pid))
         time.sleep(interval)
     elapsed = time.perf_counter() - start
+    feed.close()
     for r in readers:
         r.join()
     stdout, stderr = b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace")
-    assert proc.returncode in ok, (cmd[0], proc.returncode, stderr[-2000:])
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd)[:300]}: exit {proc.returncode}\n{stderr[-3000:]}")
     return elapsed, peak, subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 

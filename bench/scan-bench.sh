@@ -9,7 +9,8 @@
 #       vs `clang-14 -fsyntax-only` of the same files with the same flags,
 #       2 at a time                                              goal <= 1.2x
 #   (c) whole tree: warm vs cold scan with a fresh --cache-dir  goal <= 0.1x
-#   (d) peak RSS of the cold whole-tree scan (/usr/bin/time -v) goal <= 512 MiB
+#   (d) peak memory of the cold whole-tree scan, PSS summed over mmlint and
+#       its parse workers (bench/proctree.py)                    goal <= 512 MiB
 #
 #   bench/scan-bench.sh [--runs N] [--subtree PATH]
 #     --runs N        timed runs of each command (default 5)

@@ -2,6 +2,7 @@
 import argparse, atexit, json, os, re, shlex, shutil, statistics, subprocess, sys, tempfile, time
 
 from clang_floor import syntax_only
+from proctree import commit_measured, run_measured
 
 ap = argparse.ArgumentParser(prog="bench/scan-bench.sh", description="Whole-tree benchmark of mmlint scan.")
 ap.add_argument("tree", help="the prepared linux-source-6.1 tree")
@@ -23,16 +24,10 @@ atexit.register(shutil.rmtree, work, True)
 
 
 def timed(cmd, ok, cwd=tree, stdin=None):
-    """Runs cmd under /usr/bin/time -v; returns (seconds, peak RSS in KiB, stdout)."""
-    rss = os.path.join(work, "time.txt")
-    with open(stdin or os.devnull) as feed:
-        start = time.perf_counter()
-        result = subprocess.run(["/usr/bin/time", "-v", "-o", rss] + cmd, cwd=cwd, capture_output=True, text=True,
-                                stdin=feed)
-        elapsed = time.perf_counter() - start
-    if result.returncode not in ok:
-        sys.exit(f"scan-bench: {shlex.join(cmd)[:300]}: exit {result.returncode}\n{result.stderr[-3000:]}")
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(rss).read()).group(1))
+    """Runs cmd; returns (seconds, peak PSS in KiB summed over its process
+    tree — mmlint's parse workers, spatch's and xargs' children included —,
+    stdout)."""
+    elapsed, peak, result = run_measured(cmd, cwd=cwd, ok=ok, stdin=stdin)
     return elapsed, peak, result.stdout
 
 
@@ -150,8 +145,11 @@ def sec(k):
 version = reports["mm"][0].get("kernelVersion", "6.1")
 summary = {k: reports[k][0]["summary"] for k in reports}
 print(f"\n## mmlint scan benchmark: Linux {version}, {where}, {runs} runs each, alternating, {JOBS} jobs everywhere\n")
-print(f"tree: {tree}; machine: {os.cpu_count()} cores; {spatch_version}")
-print("\ncommands (in the tree's root unless said; `/usr/bin/time -v` around each, for the peak RSS):")
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+print(f"commit {commit_measured(repo)}; machine: {os.cpu_count()} cores; load average at the end "
+      f"{os.getloadavg()[0]:.2f}; {spatch_version}")
+print("\ncommands (in the tree's root unless said; peak memory is PSS summed over each command's process tree, "
+      "sampled every 0.05 s):")
 print(f"- (a) `{shlex.join(mmlint_scan([target]))}`")
 print(f"- (a) `{shlex.join(spatch)}` (in a scratch folder; the tree's .cocciconfig adds `--timeout 200`)")
 print(f"- (b) `{shlex.join(mmlint_scan(['<the ' + str(len(vfio)) + ' drivers/vfio files of compile_commands.json>']))}`")
@@ -169,14 +167,14 @@ print(f"| (b) drivers/vfio, the {len(vfio)} files with compile commands: mmlint 
       f"{sec('vfio')} | {sec('clang')} | {r:.2f}× | ≤ 1.2× | {'met' if r <= 1.2 else 'NOT met'} |")
 r = med["warm"] / med["cold"]
 print(f"| (c) {where}: warm vs cold (fresh `--cache-dir`) | warm {sec('warm')} | cold {sec('cold')} | {r:.2f}× | ≤ 0.1× | {status(r <= 0.1)} |")
-print(f"| (d) {where}: peak RSS of the cold scan | {mib['cold']:.0f} MiB | | | ≤ 512 MiB | {status(mib['cold'] <= 512)} |")
+print(f"| (d) {where}: peak PSS of the cold scan, mmlint + workers | {mib['cold']:.0f} MiB | | | ≤ 512 MiB | {status(mib['cold'] <= 512)} |")
 if args.subtree:
     print(f"\n\\* measured on {where}, not on the whole tree the goals are set for.")
 print(f"\nalso measured:")
 print(f"- mmlint `--no-cache` on the whole drivers/vfio folder ({vfio_folder_files} files; those without compile "
       f"commands get kernel-tree flags): {sec('folder')}")
-print(f"- peak RSS: mmlint `--no-cache` {mib['mm']:.0f} MiB, warm {mib['warm']:.0f} MiB; spatch {mib['sp']:.0f} MiB "
-      f"(its largest process: -j {JOBS} forks workers); mmlint on drivers/vfio {mib['vfio']:.0f} MiB")
+print(f"- peak PSS (process tree): mmlint `--no-cache` {mib['mm']:.0f} MiB, warm {mib['warm']:.0f} MiB; spatch {mib['sp']:.0f} MiB "
+      f"(with its -j {JOBS} workers); mmlint on drivers/vfio {mib['vfio']:.0f} MiB")
 print(f"- cache written by a cold scan: {statistics.median(cache_sizes) / 2**20:.1f} MiB")
 for key, label in (("mm", "--no-cache"), ("cold", "cold"), ("warm", "warm"), ("vfio", "drivers/vfio (b)"), ("folder", "drivers/vfio folder")):
     s = summary[key]

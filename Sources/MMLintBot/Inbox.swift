@@ -48,9 +48,12 @@ public func openInbox(_ path: String) throws -> any Inbox {
 /// repository whose commits each add one message as the blob `m` (or delete
 /// one, with `d`). Read oldest epoch first, each from the commit after the
 /// last one recorded.
-public struct PublicInboxV2: Inbox {
+public final class PublicInboxV2: Inbox {
     public let path: String
     public var description: String { "public-inbox v2 inbox \(path)" }
+    /// Commits listed but not yet read, and after which commit they start:
+    /// one `git rev-list` per epoch and pass, however many batches follow.
+    var listed: (source: String, after: String?, commits: ArraySlice<String>)?
 
     public init(path: String) { self.path = path }
 
@@ -66,12 +69,19 @@ public struct PublicInboxV2: Inbox {
         for epoch in epochs() {
             let source = "git/\(epoch.number).git"
             let last = try state.cursor(source)
-            let commits = try newCommits(epoch.path, after: last, limit: limit)
+            var commits: ArraySlice<String>
+            if let listed, listed.source == source, listed.after == last {
+                commits = listed.commits
+            } else {
+                commits = try newCommits(epoch.path, after: last)[...]
+            }
             guard !commits.isEmpty else { continue }
+            let batch = commits.prefix(limit)
+            listed = (source, batch.last, commits.dropFirst(batch.count))
             let reader = try BlobReader(gitDir: epoch.path)
             defer { reader.close() }
             var messages: [InboxMessage] = []
-            for commit in commits {
+            for commit in batch {
                 // A commit without `m` deletes a message (`d`): nothing to read.
                 guard let blob = try reader.read(commit + ":m", maxBytes: maxBytes) else { continue }
                 let key = "blob:" + blob.oid
@@ -81,28 +91,33 @@ public struct PublicInboxV2: Inbox {
                     messages.append(InboxMessage(key: key, problem: "\(source) \(commit): a message of \(blob.size) bytes, over the mail size limit of \(maxBytes) bytes"))
                 }
             }
-            return InboxBatch(messages: messages, cursor: (source, commits.last!))
+            return InboxBatch(messages: messages, cursor: (source, batch.last!))
         }
         return nil
     }
 
-    /// Commits after `last` on the epoch's HEAD, oldest first, at most `limit`.
-    func newCommits(_ gitDir: String, after last: String?, limit: Int) throws -> [String] {
+    /// The tip of each epoch, to start reading from there.
+    public func tips() throws -> [(source: String, commit: String)] {
+        epochs().compactMap { epoch in
+            (try? runGit(["--git-dir", epoch.path, "rev-parse", "--verify", "-q", "HEAD^{commit}"]))
+                .map { ("git/\(epoch.number).git", $0) }
+        }
+    }
+
+    /// Commits after `last` on the epoch's HEAD, oldest first.
+    func newCommits(_ gitDir: String, after last: String?) throws -> [String] {
         guard let head = try? runGit(["--git-dir", gitDir, "rev-parse", "--verify", "-q", "HEAD^{commit}"]) else {
             return []  // an epoch without commits yet
         }
+        if last == head { return [] }
         var range = head
-        if let last, last != head {
-            if (try? runGit(["--git-dir", gitDir, "merge-base", "--is-ancestor", last, head])) != nil {
-                range = last + ".." + head
-            }
-            // Else the epoch was rewritten (a purge): read it again from the
-            // start; messages already seen are known by their content's key.
-        } else if last == head {
-            return []
+        if let last, (try? runGit(["--git-dir", gitDir, "merge-base", "--is-ancestor", last, head])) != nil {
+            range = last + ".." + head
         }
+        // Else the epoch was rewritten (a purge): read it again from the
+        // start; messages already seen are known by their content's key.
         let out = try runGit(["--git-dir", gitDir, "rev-list", "--reverse", range])
-        return Array(out.split(separator: "\n").prefix(limit).map(String.init))
+        return out.split(separator: "\n").map(String.init)
     }
 }
 

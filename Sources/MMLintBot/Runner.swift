@@ -96,12 +96,36 @@ public final class BotRunner {
             let numbers = Set(series.patches.map(\.number))
             let complete = (1...series.total).allSatisfy(numbers.contains)
             guard complete || now().timeIntervalSince(series.firstSeen) >= configuration.seriesWait else { continue }
-            guard !series.patches.isEmpty else { continue }  // a cover letter alone, waiting for its patches
-            try check(series, complete: complete, now: now())
+            if series.patches.isEmpty {
+                // A cover letter whose patches never came.
+                try state.record(series: series.key, status: "empty", reason: "a cover letter without patches",
+                                 tree: nil, replies: [], now: now())
+                continue
+            }
+            guard try check(series, complete: complete, now: now(), stop: stop) else { break }
             pass.series += 1
             pass.published += try publishRecorded()
         }
         return pass
+    }
+
+    /// First run only: takes what the inbox holds now as read, without
+    /// checking it, so that a bot set on a years-old archive starts with
+    /// what arrives next.
+    public func startAtEnd() throws {
+        guard try state.counts().messages.isEmpty else { return }
+        if let v2 = inbox as? PublicInboxV2 {
+            for tip in try v2.tips() {
+                try state.ingest([], cursor: (tip.source, tip.commit), now: Date())
+            }
+        } else {
+            while let batch = try inbox.next(state: state, limit: 4096, maxBytes: configuration.limits.mailBytes),
+                  !batch.messages.isEmpty {
+                try state.ingest(batch.messages.map { BotState.SeenMessage(key: $0.key, kind: "skipped") },
+                                 cursor: batch.cursor, now: Date())
+            }
+        }
+        log("started at the end of \(inbox.description): what it held is taken as read")
     }
 
     /// Removes worktrees a killed run left behind.
@@ -129,7 +153,12 @@ public final class BotRunner {
 
     // MARK: checking
 
-    func check(_ pending: BotState.PendingSeries, complete: Bool, now: Date) throws {
+    /// False when a stop was asked for during the check: its result is not
+    /// recorded (a SIGTERM to the whole process group may have ended parse
+    /// workers, and a check that lost them must not pass for a result), and
+    /// the series is checked again by the next run.
+    @discardableResult
+    func check(_ pending: BotState.PendingSeries, complete: Bool, now: Date, stop: () -> Bool = { false }) throws -> Bool {
         let name = pending.subject ?? pending.key
         var series = PatchSeries()
         var used = Set<Int>()
@@ -140,7 +169,7 @@ public final class BotRunner {
             } catch {
                 try state.record(series: pending.key, status: "error", reason: error.description, tree: nil, replies: [], now: now)
                 log("\(name): not checked: \(error.description)")
-                return
+                return true
             }
         }
         if !complete {
@@ -186,6 +215,7 @@ public final class BotRunner {
             result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
                 tree: root, compileDatabase: database, jobs: configuration.jobs, kernelVersion: configuration.kernelVersion))
         } catch {
+            if stop() { return false }
             CrashSwitch.at("checked")
             let reason = (notes + [error.description]).joined(separator: "; ")
             var replies: [BotState.NewReply] = []
@@ -199,7 +229,11 @@ public final class BotRunner {
             }
             try stageRecord(pending.key, status: error.isApplyFailure ? "apply-failed" : "rejected",
                             reason: reason, tree: treeName, replies: replies, now: now)
-            return
+            return true
+        }
+        if stop() {
+            log("\(name): interrupted; it is checked again on the next run")
+            return false
         }
         CrashSwitch.at("checked")
 
@@ -222,6 +256,7 @@ public final class BotRunner {
         log("\(name): \(status), \(result.findings.count) finding\(result.findings.count == 1 ? "" : "s"), "
             + "\(replies.count) repl\(replies.count == 1 ? "y" : "ies")"
             + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"))
+        return true
     }
 
     /// Write, then record: the staged replies become real only with the

@@ -24,10 +24,10 @@ struct Bot: ParsableCommand {
             """)
 
     @Option(help: "A public-inbox v2 inbox (the folder holding git/0.git …) or a Maildir.")
-    var inbox: String
+    var inbox: String?
 
     @Option(help: "The git checkout of the kernel the patches are checked against.")
-    var tree: String
+    var tree: String?
 
     @Option(help: "The bot's state database (SQLite), created if missing.")
     var state: String
@@ -56,6 +56,9 @@ struct Bot: ParsableCommand {
     @Option(name: .customLong("sign-off"), help: "The line under the comments (default: the reviewer's first name; \"\" for none).")
     var signOff: String?
 
+    @Flag(name: .customLong("start-at-end"), help: "On the first run (empty state), take what the inbox already holds as read.")
+    var startAtEnd = false
+
     @Flag(name: .customLong("status"), help: "Print what the state database holds, and exit.")
     var status = false
 
@@ -66,6 +69,9 @@ struct Bot: ParsableCommand {
     func validate() throws {
         if !status && (outbox == nil) == (sendmail == nil) {
             throw ValidationError("give one of --outbox MAILDIR or --sendmail COMMAND")
+        }
+        if !status && (inbox == nil || tree == nil) {
+            throw ValidationError("give --inbox PATH and --tree PATH")
         }
         guard interval > 0, seriesWait >= 0 else { throw ValidationError("--interval must be positive, --series-wait not negative") }
     }
@@ -78,13 +84,14 @@ struct Bot: ParsableCommand {
                 for problem in try database.problems() { print("\(problem.status): \(problem.series): \(problem.reason)") }
                 return
             }
+            let tree = self.tree!
             let root = Paths.normalize(tree)
             guard (try? Git.run(["rev-parse", "--git-dir"], in: root)) != nil else {
                 throw EngineError.input("--tree \(tree): not a git checkout")
             }
             let reviewer = try from ?? identity(root: root)
             let engine = try analysis.engine(root: root)
-            let source = try openInbox(inbox)
+            let source = try openInbox(inbox!)
             let sink: any Outbox = try outbox.map { try MaildirOutbox(path: Paths.normalize($0)) }
                 ?? SendmailOutbox(command: sendmail!)
             let configuration = BotConfiguration(
@@ -100,6 +107,7 @@ struct Bot: ParsableCommand {
                 Glibc.signal(signal) { _ in botStopRequested.store(true, ordering: .relaxed) }
             }
             runner.cleanUp()
+            if startAtEnd { try runner.startAtEnd() }
             printError("mmlint bot: reading \(source.description), replying to \(sink.description)")
             let stop = { botStopRequested.load(ordering: .relaxed) }
             while true {

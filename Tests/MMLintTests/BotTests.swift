@@ -403,3 +403,21 @@ final class BotTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
     }
 }
+
+extension BotTests {
+    /// Set on an archive that already holds mail, the first run takes it as
+    /// read; only what arrives next is checked.
+    func testStartAtEndSkipsWhatTheInboxAlreadyHolds() throws {
+        let lab = try makeLab()
+        let old = try makeMails([("demo: skip faults on pages already mapped", [followPfn])], cover: false, tag: "PATCH", in: lab)[0]
+        try deliver(old, to: lab)
+        try once(lab, ["--start-at-end"])
+        XCTAssertEqual(try replies(lab).count, 0)
+        let new = try makeMails([("demo: write-notify for the BAR", [mkwrite])], cover: false, tag: "PATCH", in: lab)[0]
+        try deliver(new, to: lab)
+        // Not the first run any more: --start-at-end changes nothing.
+        try once(lab, ["--start-at-end"])
+        let got = try replies(lab)
+        XCTAssertEqual(Set(got.keys), [try messageID(new)], "\(got)")
+    }
+}

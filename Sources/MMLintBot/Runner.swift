@@ -113,7 +113,7 @@ public final class BotRunner {
     /// checking it, so that a bot set on a years-old archive starts with
     /// what arrives next.
     public func startAtEnd() throws {
-        guard try state.counts().messages.isEmpty else { return }
+        guard try state.isFresh() else { return }
         if let v2 = inbox as? PublicInboxV2 {
             for tip in try v2.tips() {
                 try state.ingest([], cursor: (tip.source, tip.commit), now: Date())

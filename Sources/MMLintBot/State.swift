@@ -219,6 +219,13 @@ public final class BotState: Sendable {
         }
     }
 
+    /// True before the first message or cursor is recorded.
+    public func isFresh() throws -> Bool {
+        try db.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM cursors)") == 0
+        }
+    }
+
     // MARK: for `--status` and tests
 
     public struct Counts: Sendable, CustomStringConvertible {

@@ -421,3 +421,29 @@ extension BotTests {
         XCTAssertEqual(Set(got.keys), [try messageID(new)], "\(got)")
     }
 }
+
+extension BotTests {
+    /// --sendmail: each reply on the command's standard input, once; a
+    /// command that fails leaves the reply recorded, and the next run sends it.
+    func testSendmailCommandGetsEachReplyOnce() throws {
+        let lab = try makeLab(publicInbox: false)
+        let sent = lab.dir + "/sent"
+        try FileManager.default.createDirectory(atPath: sent, withIntermediateDirectories: true)
+        let guilty = try makeMails([("demo: skip faults on pages already mapped", [followPfn])], cover: false, tag: "PATCH", in: lab)[0]
+        try deliver(guilty, to: lab)
+        let failing = try bot(lab, ["--once", "--sendmail", "cat >/dev/null; exit 75"])
+        XCTAssertEqual(failing.status, 2, failing.stderr)
+        XCTAssertTrue(failing.stderr.contains("exited with status 75"), failing.stderr)
+        try assertStatus(lab, contains: "replies: recorded 1")
+
+        let command = "cat > '\(sent)'/$$.eml"
+        for _ in 0..<2 {
+            let run = try bot(lab, ["--once", "--sendmail", command])
+            XCTAssertEqual(run.status, 0, run.stderr)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: sent)
+        XCTAssertEqual(files.count, 1, "\(files)")
+        XCTAssertEqual(try header("In-Reply-To", of: sent + "/" + files[0]), try messageID(guilty))
+        try assertStatus(lab, contains: "replies: published 1")
+    }
+}

@@ -67,6 +67,8 @@ public final class BotRunner {
     let configuration: BotConfiguration
     let log: (String) -> Void
     var firstReply: Date?
+    var checkoutDatabase: CompileDatabase?
+    var checkoutDatabaseRead = false
 
     public init(inbox: any Inbox, outbox: any Outbox, state: BotState, engine: Engine,
                 configuration: BotConfiguration, log: @escaping (String) -> Void) {
@@ -206,10 +208,7 @@ public final class BotRunner {
             }
         }
 
-        let database = configuration.compileDatabase ?? {
-            let candidate = root + "/compile_commands.json"
-            return FileManager.default.fileExists(atPath: candidate) ? try? CompileDatabase(at: candidate) : nil
-        }()
+        let database = configuration.compileDatabase ?? compileDatabase(of: root, isCheckout: worktree == nil)
         let result: CheckResult
         do {
             result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
@@ -257,6 +256,16 @@ public final class BotRunner {
             + "\(replies.count) repl\(replies.count == 1 ? "y" : "ies")"
             + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"))
         return true
+    }
+
+    /// The tree's own compile_commands.json, read once for the checkout (a
+    /// whole kernel's is tens of MiB), afresh for each temporary worktree.
+    func compileDatabase(of root: String, isCheckout: Bool) -> CompileDatabase? {
+        if isCheckout && checkoutDatabaseRead { return checkoutDatabase }
+        let candidate = root + "/compile_commands.json"
+        let database = FileManager.default.fileExists(atPath: candidate) ? try? CompileDatabase(at: candidate) : nil
+        if isCheckout { (checkoutDatabase, checkoutDatabaseRead) = (database, true) }
+        return database
     }
 
     /// Write, then record: the staged replies become real only with the

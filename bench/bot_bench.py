@@ -165,6 +165,7 @@ def main():
     ap.add_argument("mmlint")
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--work")
+    ap.add_argument("--compare", type=int, default=10, help="single patches also timed with `mmlint check`")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="mmlint-bot-bench-")
     tree = os.path.join(work, "linux")
@@ -214,6 +215,24 @@ def main():
     print(f"bot-bench: first reply after {first:.1f} s" if first is not None else "bot-bench: no reply")
     print(f"bot-bench: {replies} replies for {guilty_count} guilty patches; "
           f"peak memory (bot + parse workers) {peak / 1024:.0f} MiB")
+    # Side by side: what one `mmlint check` of a single patch costs, run now,
+    # against the bot's time per series (it checks one series at a time).
+    singles = [t for t, _ in messages if "Subject: [PATCH] " in t][:args.compare]
+    check_times = []
+    for i, text in enumerate(singles):
+        path = os.path.join(work, f"single-{i}.eml")
+        open(path, "w").write(text)
+        t = time.monotonic()
+        subprocess.run([args.mmlint, "check", "-q", "--tree", tree, path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        check_times.append(time.monotonic() - t)
+    series_done = sum(int(n) for n in re.findall(r"(?:clean|findings|unverified|apply-failed|rejected|error|empty) (\d+)",
+                                                 status.split("series:")[1].split("\n")[0]))
+    if check_times and series_done:
+        per_check = sorted(check_times)[len(check_times) // 2]
+        per_series = elapsed / series_done
+        print(f"bot-bench: {per_series:.2f} s per series in the bot vs {per_check:.2f} s per `mmlint check` of one patch "
+              f"(median of {len(check_times)}): ratio {per_series / per_check:.2f}")
     sys.exit(0 if proc.returncode == 0 else 1)
 
 

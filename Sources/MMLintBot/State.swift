@@ -154,10 +154,10 @@ public final class BotState: Sendable {
         public var patches: [(number: Int, key: String, raw: [UInt8])]
     }
 
-    /// Series still waiting, oldest first, with the patches read so far.
+    /// Series still waiting, in the order they arrived, with the patches read so far.
     public func pendingSeries() throws -> [PendingSeries] {
         try db.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM series WHERE status = 'pending' ORDER BY first_seen, key")
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM series WHERE status = 'pending' ORDER BY first_seen, rowid")
             return try rows.map { row in
                 let key: String = row["key"]
                 let patches = try Row.fetchAll(db, sql: """

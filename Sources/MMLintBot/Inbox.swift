@@ -220,9 +220,8 @@ final class BlobReader {
             try skip(size + 1)
             return Blob(oid: oid, size: size, data: nil)
         }
-        var data = try take(size)
+        let data = try take(size)
         _ = try take(1)  // the LF after the content
-        data = data.isEmpty ? [] : data
         return Blob(oid: oid, size: size, data: data)
     }
 

@@ -8,11 +8,11 @@ set -euo pipefail
 pkgs=(libclang-dev llvm-dev
       linux-source-6.1 linux-source-6.12
       bc flex bison libelf-dev libssl-dev xz-utils python3 python3-venv git git-email)
-# mmlint bot: SQLite for its state (GRDB), and public-inbox for the tests that feed it a real v2 inbox.
-pkgs+=(libsqlite3-dev public-inbox)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(coccinelle clang time)
 fi
+# mmlint bot: SQLite for its state (GRDB), and public-inbox for the tests that feed it a real v2 inbox.
+pkgs+=(libsqlite3-dev public-inbox)
 
 missing=()
 for p in "${pkgs[@]}"; do

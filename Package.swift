@@ -51,6 +51,8 @@ let package = Package(
         // which rule plugins link too: see MMLintCore/Package.swift for why it is
         // a package of its own. Its product resolves the "MMLintCore" dependencies below.
         .package(path: "MMLintCore"),
+        // The bot's state (messages seen, series, replies): SQLite, transactions.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The C binding: libclang's headers, nothing else.
@@ -79,10 +81,16 @@ let package = Package(
         // check and review: patches applied in memory, findings differenced, replies composed.
         .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
+        // bot: a mailing list's archive read as it grows, each guilty patch answered once.
+        .target(name: "MMLintBot",
+                dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch", "MMLintCheck",
+                               .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: clangSwiftFlags),
         .executableTarget(
             name: "mmlint",
             dependencies: [
                 "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex",
+                "MMLintBot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: clangSwiftFlags,

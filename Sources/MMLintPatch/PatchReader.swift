@@ -69,6 +69,14 @@ public enum PatchReader {
         }
     }
 
+    /// One mail as it stands, cover letter, reply or mail without a diff
+    /// included (no series rules applied), under the same bounds as `read`:
+    /// for a reader of a list archive, which must tell those apart itself.
+    public static func readMail(_ data: [UInt8], name: String, limits: PatchLimits = .default) throws(PatchError) -> Patch {
+        try checkSize(data.count, input: name, limits: limits)
+        return try readMessage(Bytes.normalizingNewlines(data), input: name, limits: limits)
+    }
+
     private static func readMessage(_ message: [UInt8], input: String, limits: PatchLimits) throws(PatchError) -> Patch {
         let mail = MIMEEntity(parsing: message[...])
         var patch = Patch()

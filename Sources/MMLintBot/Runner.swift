@@ -248,6 +248,7 @@ public final class BotRunner {
         // only when everything was analysed; any warning (a file that could
         // not be parsed, a guess about flags) leaves it "unverified", with why.
         var reasons = notes + result.warnings
+        reasons += result.failures.map { "could not be analysed: \($0)" }
         if result.mode == .hunkOnly { reasons.append("checked hunk by hunk: the files are not in the tree") }
         let status = !replies.isEmpty ? "findings" : (reasons.isEmpty ? "clean" : "unverified")
         try stageRecord(pending.key, status: status, reason: reasons.isEmpty ? nil : reasons.joined(separator: "; "),

@@ -305,6 +305,19 @@ final class BotTests: XCTestCase {
     /// A Maildir inbox with hostile and broken mail: each bad message is
     /// recorded and the bot goes on; a series that does not apply gets no
     /// review, is recorded with the reason, and a note only when asked.
+    /// A clean patch whose file could not be analysed is never recorded clean.
+    func testUnanalysableFileIsUnverifiedNotClean() throws {
+        let lab = try makeLab(publicInbox: false)
+        let clean = try makeMails([("demo: say more about the doorbell handler", [comment])], cover: false, tag: "PATCH", in: lab)[0]
+        try deliver(clean, to: lab)
+        try once(lab, environment: ["MMLINT_TEST_PARSE_FAULT=crash=demo_mmap.c"])
+        XCTAssertEqual(try replies(lab).count, 0)
+        let state = try status(lab)
+        XCTAssertTrue(state.contains("unverified 1"), state)
+        XCTAssertFalse(state.contains("clean 1"), state)
+        XCTAssertTrue(state.contains("could not be analysed"), state)
+    }
+
     func testMaildirInboxBadMailAndApplyFailure() throws {
         let lab = try makeLab(publicInbox: false)
         let guilty = try makeMails([("demo: skip faults on pages already mapped", [followPfn])], cover: false, tag: "PATCH", in: lab)[0]

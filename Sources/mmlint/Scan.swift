@@ -68,7 +68,8 @@ struct Scan: ParsableCommand {
         do {
             let files = try SourceFiles.collect(paths, limit: (try? limits.resolved().files) ?? LimitOptions.defaultFiles)
             let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
-            let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
+            var database = try analysis.kbuildDatabase(files: files, quiet: quiet)
+            if database == nil { database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files) }
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
             let selection = prefilter ?? (files.count > Self.prefilterThreshold)

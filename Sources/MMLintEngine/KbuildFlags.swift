@@ -73,9 +73,13 @@ public final class KbuildFlags {
         public var seconds: Double
     }
 
-    /// `${XDG_CACHE_HOME:-~/.cache}/mmlint/flags`, next to the fact cache.
+    /// `$MMLINT_FLAGS_CACHE`, else `${XDG_CACHE_HOME:-~/.cache}/mmlint/flags`,
+    /// next to the fact cache.
     public static var defaultDirectory: String {
-        (FactCache.defaultDirectory as NSString).deletingLastPathComponent + "/flags"
+        if let explicit = ProcessInfo.processInfo.environment["MMLINT_FLAGS_CACHE"], !explicit.isEmpty {
+            return Paths.normalize(explicit)
+        }
+        return (FactCache.defaultDirectory as NSString).deletingLastPathComponent + "/flags"
     }
 
     /// Bump when the database's shape or the way it is made changes.

@@ -129,7 +129,8 @@ struct SourceView {
     /// (Modification time only: linking changes an inode's ctime.)
     func changedSince(_ date: Date) -> [String] {
         var changed: [String] = []
-        let limit = Int(date.timeIntervalSince1970)
+        // File times come from the kernel's coarse clock, a few ms behind.
+        let limit = date.timeIntervalSince1970 - 0.005
         var pending = [root]
         while let folder = pending.popLast() {
             guard let directory = opendir(folder) else { continue }
@@ -143,7 +144,7 @@ struct SourceView {
                 guard lstat(path, &status) == 0 else { continue }
                 switch status.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(path)
-                case S_IFREG where status.st_mtim.tv_sec >= limit:
+                case S_IFREG where Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 >= limit:
                     changed.append(Paths.relative(path, to: root))
                 default: break
                 }

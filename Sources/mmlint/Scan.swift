@@ -117,6 +117,10 @@ struct Scan: ParsableCommand {
                     }
                 }
             }
+            // Files no config of this architecture builds are said once, apart.
+            let notBuilt = Set(result.units.map(\.file).filter {
+                database?.isNotBuiltOnArchitecture($0, root: root) ?? false
+            })
             var report = Report(
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
@@ -124,13 +128,18 @@ struct Scan: ParsableCommand {
                     files: files.count, read: selection.cached ? 0 : selection.read, parsed: result.units.count - result.cached,
                     cached: result.cached, skipped: selection.skipped,
                     failed: result.failures.count,
-                    filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
-                    parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
+                    filesWithParseErrors: result.units.filter { !$0.errors.isEmpty && !notBuilt.contains($0.file) }.count,
+                    parseErrors: result.units.filter { !notBuilt.contains($0.file) }.reduce(0) { $0 + $1.errors.count },
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
             report.severities = engine.severities
             let output = OutputFormat(rawValue: format.rawValue)!.render(report)
             FileHandle.standardOutput.write(Data(output.utf8))
             if !quiet { printError(TextReporter.summary(report)) }
+            if !quiet, !notBuilt.isEmpty {
+                let broken = result.units.filter { notBuilt.contains($0.file) && !$0.errors.isEmpty }.count
+                printError("mmlint: \(notBuilt.count) file\(notBuilt.count == 1 ? "" : "s") not built on this architecture "
+                           + "(analysed with a built neighbour's flags; \(broken) with parse errors, not counted above)")
+            }
             status = result.findings.isEmpty ? .clean : .findings
         } catch {
             printError("mmlint: " + error.description)

@@ -60,6 +60,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--cold", action="store_true", help="time `mmlint flags` from an empty cache folder")
     parser.add_argument("--keep", help="write per-file results (JSON) here")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the synthesized flags (measured before)")
     options = parser.parse_args()
     options.mmlint = os.path.abspath(options.mmlint)
     tree = os.path.abspath(options.tree)
@@ -82,7 +83,7 @@ def main():
                 sys.exit(f"mmlint flags --kconfig {kconfig} failed: {proc.stderr}")
         print(f"mmlint flags --kconfig {kconfig}: {'cold' if options.cold else 'first'} {timings[0]:.1f}s, "
               f"warm {timings[1]:.2f}s")
-    for kconfig in [None] + options.kconfig:
+    for kconfig in ([] if options.no_baseline else [None]) + options.kconfig:
         results, seconds = run_mode(options.mmlint, tree, files, kconfig, options.jobs, env)
         kept[kconfig or "synthesized"] = results
         failed = [r for r in results if "error" in r]

@@ -157,6 +157,40 @@ public enum KbuildCommands {
         return false
     }
 
+    /// `entries` whose include folders of the tree (`-I<tree>/P`) are each
+    /// preceded by the output folder's `P` when it exists. kbuild's order
+    /// (source folder, then output folder) assumes a source tree without
+    /// generated files; a prepared tree has its own `include/generated`,
+    /// for its own config, which would shadow this config's. Output folders
+    /// hold only what kbuild generated, so searching them first is safe.
+    public static func preferOutput(_ entries: [CompileDatabase.Entry], tree: String) -> [CompileDatabase.Entry] {
+        let prefix = tree.hasSuffix("/") ? tree : tree + "/"
+        var exists: [String: Bool] = [:]
+        return entries.map { entry in
+            var arguments: [String] = []
+            arguments.reserveCapacity(entry.arguments.count + 8)
+            var index = 0
+            while index < entry.arguments.count {
+                let argument = entry.arguments[index]
+                var path: String?
+                if argument.hasPrefix("-I" + prefix) {
+                    path = String(argument.dropFirst(2 + prefix.count))
+                } else if argument == "-I", index + 1 < entry.arguments.count, entry.arguments[index + 1].hasPrefix(prefix) {
+                    path = String(entry.arguments[index + 1].dropFirst(prefix.count))
+                }
+                if let path {
+                    let output = Paths.normalize(path, relativeTo: entry.directory)
+                    let known = exists[output] ?? FileManager.default.fileExists(atPath: output)
+                    exists[output] = known
+                    if known, arguments.last != "-I" + output { arguments.append("-I" + output) }
+                }
+                arguments.append(argument)
+                index += 1
+            }
+            return CompileDatabase.Entry(directory: entry.directory, file: entry.file, arguments: arguments)
+        }
+    }
+
     /// `entries` with every path under `from` moved under `to` (the pristine
     /// view of a tree back to the tree itself), arguments included.
     public static func rebase(_ entries: [CompileDatabase.Entry], from: String, to: String) -> [CompileDatabase.Entry] {

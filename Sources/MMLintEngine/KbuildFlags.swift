@@ -116,7 +116,8 @@ public final class KbuildFlags {
     }
 
     func labelled(_ database: CompileDatabase) -> CompileDatabase {
-        var database = database
+        var database = CompileDatabase(entries: KbuildCommands.preferOutput(Array(database.entries.values), tree: tree),
+                                       path: database.path)
         database.kbuildConfig = config
         database.origin = "kbuild's commands for \(config) (\(databasePath))"
         return database
@@ -210,7 +211,8 @@ public final class KbuildFlags {
             throw .input("kbuild wrote into the source view \(viewRoot) (\(written.prefix(5).joined(separator: ", "))); "
                          + "as hard links these are files of \(tree): check them, and report this to mmlint")
         }
-        let entries = KbuildCommands.rebase(KbuildCommands.parse(printed, directory: outputRoot), from: viewRoot, to: tree)
+        let parsed = KbuildCommands.parse(printed, directory: outputRoot)
+        let entries = KbuildCommands.preferOutput(KbuildCommands.rebase(parsed, from: viewRoot, to: tree), tree: tree)
             .filter { $0.file.hasPrefix(tree + "/") }
         guard !entries.isEmpty else {
             throw .input("kbuild printed no compile command for \(tree) (\(config)); see \(log)")

@@ -22,7 +22,7 @@ struct SourceView {
     static let configuredAtRoot: Set<String> = [
         "include/config", "include/generated", "compile_commands.json", "Module.symvers", "System.map",
         "vmlinux", "vmlinux.a", "vmlinux.o", "vmlinux.symvers", "modules.builtin", "modules.builtin.modinfo",
-        "modules.order", "Makefile.mmlint", "usr/include",
+        "modules.order",
     ]
     /// Suffixes of build output (objects, modules, dependency files).
     static let outputSuffixes = [".o", ".ko", ".a", ".mod", ".mod.c", ".order", ".symvers", ".dwo", ".so",

@@ -195,6 +195,20 @@ final class FlagTests: XCTestCase {
         XCTAssertFalse(flags.contains("/home/me/linux/drivers/demo/demo.c"))
     }
 
+    /// A prepared tree's own generated headers (its config's) must not
+    /// shadow those of the config kbuild's commands are for.
+    func testOutputFoldersComeBeforeThePreparedTreesOwn() throws {
+        let out = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: out + "/include/generated", withIntermediateDirectories: true)
+        let entry = CompileDatabase.Entry(directory: out, file: "/k/a/x.c", arguments: [
+            "gcc", "-I/k/arch/x86/include", "-I/k/include", "-I./include", "-I", "/k/include", "-I/k/a", "-c", "/k/a/x.c"])
+        let once = KbuildCommands.preferOutput([entry], tree: "/k")
+        XCTAssertEqual(once[0].arguments, ["gcc", "-I/k/arch/x86/include", "-I\(out)/include", "-I/k/include", "-I./include",
+                                           "-I\(out)/include", "-I", "/k/include", "-I/k/a", "-c", "/k/a/x.c"])
+        // Done again (a database read back from the cache): unchanged.
+        XCTAssertEqual(KbuildCommands.preferOutput(once, tree: "/k")[0].arguments, once[0].arguments)
+    }
+
     func testCompilerNames() {
         for name in ["gcc", "cc", "clang", "/usr/bin/gcc-12", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-gcc-12", "clang-16"] {
             XCTAssertTrue(KbuildCommands.isCompiler(name), name)

@@ -45,8 +45,14 @@ def scan_one(mmlint, tree, file, kconfig, env):
 
 def run_mode(mmlint, tree, files, kconfig, jobs, env):
     started = time.time()
+    results = []
     with ThreadPoolExecutor(jobs) as pool:
-        results = list(pool.map(lambda f: scan_one(mmlint, tree, f, kconfig, env), files))
+        for result in pool.map(lambda f: scan_one(mmlint, tree, f, kconfig, env), files):
+            results.append(result)
+            if len(results) % 50 == 0:
+                broken = sum(r.get("broken", False) for r in results)
+                print(f"  {kconfig or 'synthesized'}: {len(results)} files, {broken} with parse errors",
+                      file=sys.stderr, flush=True)
     return results, time.time() - started
 
 

@@ -20,7 +20,7 @@ enum FlagTranslator {
         "-mindirect-branch=", "-mfunction-return=", "-mpreferred-stack-boundary=",
         "-ftrivial-auto-var-init=", "-falign-", "-Wimplicit-fallthrough=",
         "-fmin-function-alignment=", "-fzero-call-used-regs=", "-fplugin", "-fno-ipa-",
-        "-fcallgraph-info", "-fstrict-flex-arrays", "-fconserve-stack",
+        "-fcallgraph-info", "-fstrict-flex-arrays", "-fconserve-stack", "-fasan-shadow-offset=",
     ]
     /// Flags that take their value as the next argument and are dropped with it.
     static let droppedWithValue: Set<String> = ["-o", "-MF", "-MT", "-MQ"]

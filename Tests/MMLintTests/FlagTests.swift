@@ -13,6 +13,7 @@ final class FlagTests: XCTestCase {
         -mindirect-branch=thunk-extern -mindirect-branch-register -mindirect-branch-cs-prefix \
         -mfunction-return=thunk-extern -fno-allow-store-data-races -ftrivial-auto-var-init=zero \
         -fconserve-stack -Wimplicit-fallthrough=5 -mrecord-mcount -Werror -Werror=date-time \
+        -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000 --param asan-stack=1 \
         -isystem /usr/lib/gcc/x86_64-linux-gnu/12/include \
         -DKBUILD_BASENAME='"demo"' -DKBUILD_MODNAME='"demo"' -c -o drivers/demo/demo.o drivers/demo/demo.c
         """
@@ -27,6 +28,7 @@ final class FlagTests: XCTestCase {
                          "-mfunction-return=thunk-extern", "-fno-allow-store-data-races",
                          "-ftrivial-auto-var-init=zero", "-fconserve-stack", "-Wimplicit-fallthrough=5",
                          "-mrecord-mcount", "-Werror", "-Werror=date-time", "-c", "-o", "drivers/demo/demo.o",
+                         "-fasan-shadow-offset=0xdffffc0000000000",
                          "drivers/demo/demo.c", "gcc", "/usr/lib/gcc/x86_64-linux-gnu/12/include"] {
             XCTAssertFalse(flags.contains(rejected), rejected)
         }

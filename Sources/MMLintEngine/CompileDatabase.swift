@@ -60,7 +60,7 @@ public struct CompileDatabase: Sendable {
             }
         }
         self.entries = entries
-        origin = path
+        origin = "compile database " + path
         index()
     }
 
@@ -77,7 +77,7 @@ public struct CompileDatabase: Sendable {
         var entries: [String: Entry] = [:]
         for entry in list where entries[entry.file] == nil { entries[entry.file] = entry }
         self.entries = entries
-        self.origin = origin ?? path
+        self.origin = origin ?? "compile database " + path
         index()
     }
 

@@ -13,6 +13,13 @@ public struct CompileDatabase: Sendable {
 
     public let path: String
     public let entries: [String: Entry]
+    /// Where the entries came from, for `-v` (a path, or kbuild and its config).
+    public var origin: String
+    /// The config whose kbuild commands these are, when mmlint made the
+    /// database from kbuild's dry run (`mmlint flags`).
+    public var kbuildConfig: KernelConfig?
+    /// Files by folder, for borrowing a neighbour's flags.
+    private var byFolder: [String: [String]] = [:]
 
     /// Loads `path`, a file or a folder holding `compile_commands.json`.
     public init(at path: String) throws(EngineError) {
@@ -53,9 +60,70 @@ public struct CompileDatabase: Sendable {
             }
         }
         self.entries = entries
+        origin = "compile database " + path
+        index()
     }
 
+    private mutating func index() {
+        byFolder = [:]
+        for file in entries.keys.sorted() {
+            byFolder[(file as NSString).deletingLastPathComponent, default: []].append(file)
+        }
+    }
+
+    /// A database of `entries` (made by mmlint, as from kbuild's commands).
+    public init(entries list: [Entry], path: String, origin: String? = nil) {
+        self.path = path
+        var entries: [String: Entry] = [:]
+        for entry in list where entries[entry.file] == nil { entries[entry.file] = entry }
+        self.entries = entries
+        self.origin = origin ?? "compile database " + path
+        index()
+    }
+
+    /// The entry of a file of the same folder, else of the nearest folder
+    /// above within `root`: a file its config does not build is parsed with
+    /// the flags its neighbours get (their folder's ccflags-y, the config's
+    /// generated headers), which is closer to kbuild than any synthesis.
+    public func neighbour(of file: String, within root: String) -> Entry? {
+        var folder = (file as NSString).deletingLastPathComponent
+        while folder.hasPrefix(root + "/") || folder == root {
+            if let first = byFolder[folder]?.first { return entries[first] }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
+
+    /// Whether `file` of the tree at `root` is one no config of this
+    /// architecture builds: under another architecture's `arch/` folder, or
+    /// missing from a database that covers the architecture.
+    public func isNotBuiltOnArchitecture(_ file: String, root: String, architecture: String = "x86") -> Bool {
+        guard entries[file] == nil else { return false }
+        let relative = Paths.relative(file, to: root)
+        if relative.hasPrefix("arch/") {
+            let parts = relative.split(separator: "/")
+            if parts.count > 2, parts[1] != architecture { return true }
+        }
+        // allmodconfig builds every option that can be a module on this architecture.
+        return kbuildConfig == .allmodconfig && file.hasPrefix(root + "/")
+    }
+
+
     public func entry(for file: String) -> Entry? { entries[file] }
+
+    /// Writes the database as `compile_commands.json` (the `arguments` form,
+    /// sorted by file), under a temporary name then renamed.
+    public func write(to path: String) throws {
+        let list = entries.values.sorted { $0.file < $1.file }.map { entry in
+            ["directory": entry.directory, "file": entry.file, "arguments": entry.arguments] as [String: Any]
+        }
+        let data = try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])
+        let temporary = path + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
 }
 
 /// POSIX shell word splitting for compile commands: quotes and backslashes.

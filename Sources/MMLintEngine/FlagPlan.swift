@@ -27,7 +27,7 @@ public final class FlagPlan: @unchecked Sendable {
         resourceInclude = ClangResources.includeDirectory
         let root = options.files.lazy.compactMap { KernelTree.root(containing: $0) }.first
         tree = root.map { KernelTree(root: $0) }
-        if let tree, !tree.isPrepared,
+        if let tree, !tree.isPrepared, database?.kbuildConfig == nil,
            options.files.contains(where: { database?.entry(for: $0) == nil }) {
             warnings.append("\(tree.root): generated headers are missing (include/generated/autoconf.h); "
                             + "run `make defconfig prepare` there for exact parses; using bare mode meanwhile")
@@ -44,7 +44,18 @@ public final class FlagPlan: @unchecked Sendable {
             let arguments = FlagTranslator.translate(entry.arguments, source: file, directory: entry.directory,
                                                      resourceInclude: resourceInclude)
             return Job(arguments: arguments, mode: .compileDatabase, unsaved: [],
-                       note: "\(shown): flags from compile database \(database!.path)")
+                       note: "\(shown): flags from \(database!.origin)")
+        }
+        // A file the database's config does not build: its neighbour's
+        // command, which carries the folder's flags and the config's headers.
+        if !forceBare, let database, let tree, database.kbuildConfig != nil,
+           let neighbour = database.neighbour(of: file, within: tree.root) {
+            let arguments = FlagTranslator.borrow(neighbour, for: file, resourceInclude: resourceInclude)
+            let why = database.isNotBuiltOnArchitecture(file, root: tree.root)
+                ? "not built on this architecture; " : "not built by this config; "
+            return Job(arguments: arguments, mode: .compileDatabase, unsaved: [],
+                       note: "\(shown): \(why)flags of \(Paths.relative(neighbour.file, to: tree.root)) "
+                           + "from \(database.origin)")
         }
         if !forceBare, let tree, tree.isPrepared, file.hasPrefix(tree.root + "/") {
             return Job(arguments: tree.flags(for: file, resourceInclude: resourceInclude), mode: .kernelTree,

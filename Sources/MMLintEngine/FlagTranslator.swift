@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns a compiler's argv (GCC or clang, as kbuild ran it) into arguments
 /// for libclang's parser: drops what is not about parsing or what clang
 /// rejects, swaps GCC's own header folder for clang's, and makes the
@@ -18,7 +20,7 @@ enum FlagTranslator {
         "-mindirect-branch=", "-mfunction-return=", "-mpreferred-stack-boundary=",
         "-ftrivial-auto-var-init=", "-falign-", "-Wimplicit-fallthrough=",
         "-fmin-function-alignment=", "-fzero-call-used-regs=", "-fplugin", "-fno-ipa-",
-        "-fcallgraph-info", "-fstrict-flex-arrays", "-fconserve-stack",
+        "-fcallgraph-info", "-fstrict-flex-arrays", "-fconserve-stack", "-fasan-shadow-offset=",
     ]
     /// Flags that take their value as the next argument and are dropped with it.
     static let droppedWithValue: Set<String> = ["-o", "-MF", "-MT", "-MQ"]
@@ -49,6 +51,17 @@ enum FlagTranslator {
             result.append(argument)
         }
         return absolutize(result, directory: directory) + common(resourceInclude: resourceInclude)
+    }
+
+    /// Flags for `file` from the command of `neighbour`, a file kbuild does
+    /// compile: its source swapped for `file`, `KBUILD_BASENAME` renamed, and
+    /// `file`'s own folder searched first (kbuild's `-I $(src)`).
+    static func borrow(_ neighbour: CompileDatabase.Entry, for file: String, resourceInclude: String?) -> [String] {
+        let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let flags = translate(neighbour.arguments, source: neighbour.file, directory: neighbour.directory,
+                              resourceInclude: resourceInclude)
+            .map { $0.hasPrefix("-DKBUILD_BASENAME=") ? "-DKBUILD_BASENAME=\"\(base)\"" : $0 }
+        return flags + ["-I" + (file as NSString).deletingLastPathComponent]
     }
 
     /// Flags that name a path, joined (`-Ipath`) or separate (`-I path`).

@@ -9,6 +9,12 @@ struct AnalysisArguments: ParsableArguments {
     @Option(name: .customLong("compile-commands"), help: "A compile_commands.json, or the folder holding it.")
     var compileCommands: String?
 
+    @Option(name: .customLong("kconfig"), help: ArgumentHelp(
+        "Take each file's flags from kbuild's own commands for this config: defconfig, allmodconfig, tree (the tree's .config) or a config file.",
+        discussion: "Made once by a dry run of kbuild in a cache folder (minutes; `mmlint flags` does the same), reused until the config or a Makefile changes.",
+        valueName: "config"))
+    var kconfig: String?
+
     @Option(name: .shortAndLong, help: "Parallel parsers (default: number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -25,6 +31,21 @@ struct AnalysisArguments: ParsableArguments {
         if let kernelVersion, KernelVersion(kernelVersion) == nil {
             throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 6.1 or 6.12.3")
         }
+    }
+
+    /// kbuild's database for `--kconfig` over the tree of `files` (made now or
+    /// reused), or nil without `--kconfig`.
+    func kbuildDatabase(files: [String], quiet: Bool) throws(EngineError) -> CompileDatabase? {
+        guard let kconfig else { return nil }
+        if compileCommands != nil { throw .usage("give --kconfig or --compile-commands, not both") }
+        guard let root = files.lazy.compactMap({ KernelTree.root(containing: $0) }).first else {
+            throw .input("--kconfig needs files of a kernel tree (a folder with the kernel's Makefile and Kconfig)")
+        }
+        let flags = KbuildFlags(tree: root, config: try KernelConfig(argument: kconfig), jobs: jobs,
+                                progress: quiet ? nil : { FlagsProgress.say($0, transient: $1) })
+        let outcome = try flags.database()
+        FlagsProgress.clear()
+        return outcome.database
     }
 
     /// `--kernel-version`, parsed (validated above).

@@ -174,6 +174,7 @@ struct PatchInput: ParsableArguments {
 
     func compileDatabase(root: String) throws(EngineError) -> CompileDatabase? {
         if let compileCommands = analysis.compileCommands { return try CompileDatabase(at: compileCommands) }
+        if let kbuild = try analysis.kbuildDatabase(files: [root + "/Makefile"], quiet: false) { return kbuild }
         let candidate = root + "/compile_commands.json"
         return FileManager.default.fileExists(atPath: candidate) ? try CompileDatabase(at: candidate) : nil
     }

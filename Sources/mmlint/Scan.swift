@@ -68,7 +68,8 @@ struct Scan: ParsableCommand {
         do {
             let files = try SourceFiles.collect(paths, limit: (try? limits.resolved().files) ?? LimitOptions.defaultFiles)
             let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
-            let database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files)
+            var database = try analysis.kbuildDatabase(files: files, quiet: quiet)
+            if database == nil { database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files) }
             let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                                   rulesFingerprint: engine.knowledge.fingerprint)
             let selection = prefilter ?? (files.count > Self.prefilterThreshold)
@@ -116,6 +117,10 @@ struct Scan: ParsableCommand {
                     }
                 }
             }
+            // Files no config of this architecture builds are said once, apart.
+            let notBuilt = Set(result.units.map(\.file).filter {
+                database?.isNotBuiltOnArchitecture($0, root: root) ?? false
+            })
             var report = Report(
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
@@ -123,8 +128,8 @@ struct Scan: ParsableCommand {
                     files: files.count, read: selection.cached ? 0 : selection.read, parsed: result.units.count - result.cached,
                     cached: result.cached, skipped: selection.skipped,
                     failed: result.failures.count,
-                    filesWithParseErrors: result.units.filter { !$0.errors.isEmpty }.count,
-                    parseErrors: result.units.reduce(0) { $0 + $1.errors.count },
+                    filesWithParseErrors: result.units.filter { !$0.errors.isEmpty && !notBuilt.contains($0.file) }.count,
+                    parseErrors: result.units.filter { !notBuilt.contains($0.file) }.reduce(0) { $0 + $1.errors.count },
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
             report.severities = engine.severities
             report.failures = result.failures.map { Report.Failure(file: $0.file, cause: $0.cause) }
@@ -132,6 +137,11 @@ struct Scan: ParsableCommand {
             FileHandle.standardOutput.write(Data(output.utf8))
             printFailures(report)
             if !quiet { printError(TextReporter.summary(report)) }
+            if !quiet, !notBuilt.isEmpty {
+                let broken = result.units.filter { notBuilt.contains($0.file) && !$0.errors.isEmpty }.count
+                printError("mmlint: \(notBuilt.count) file\(notBuilt.count == 1 ? "" : "s") not built on this architecture "
+                           + "(analysed with a built neighbour's flags; \(broken) with parse errors, not counted above)")
+            }
             // A file that could not be analysed may hold what the scan looks
             // for: the findings printed are all that is known, not all there is.
             status = !report.isComplete ? .error : result.findings.isEmpty ? .clean : .findings

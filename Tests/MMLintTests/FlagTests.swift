@@ -13,6 +13,7 @@ final class FlagTests: XCTestCase {
         -mindirect-branch=thunk-extern -mindirect-branch-register -mindirect-branch-cs-prefix \
         -mfunction-return=thunk-extern -fno-allow-store-data-races -ftrivial-auto-var-init=zero \
         -fconserve-stack -Wimplicit-fallthrough=5 -mrecord-mcount -Werror -Werror=date-time \
+        -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000 --param asan-stack=1 \
         -isystem /usr/lib/gcc/x86_64-linux-gnu/12/include \
         -DKBUILD_BASENAME='"demo"' -DKBUILD_MODNAME='"demo"' -c -o drivers/demo/demo.o drivers/demo/demo.c
         """
@@ -27,6 +28,7 @@ final class FlagTests: XCTestCase {
                          "-mfunction-return=thunk-extern", "-fno-allow-store-data-races",
                          "-ftrivial-auto-var-init=zero", "-fconserve-stack", "-Wimplicit-fallthrough=5",
                          "-mrecord-mcount", "-Werror", "-Werror=date-time", "-c", "-o", "drivers/demo/demo.o",
+                         "-fasan-shadow-offset=0xdffffc0000000000",
                          "drivers/demo/demo.c", "gcc", "/usr/lib/gcc/x86_64-linux-gnu/12/include"] {
             XCTAssertFalse(flags.contains(rejected), rejected)
         }
@@ -142,5 +144,231 @@ final class FlagTests: XCTestCase {
         XCTAssertEqual(makefile.values("CFLAGS_core.o"), ["-DCORE_ONLY"])
         XCTAssertEqual(makefile.compositeObject(containing: "core.o"), "xdrv")
         XCTAssertEqual(makefile.compositeObject(containing: "other.o"), "xdrv")
+    }
+
+    // MARK: - kbuild's own commands
+
+    /// One line of `make -n` for a module's C file, in the shape 6.1 and 6.12
+    /// print it from an O= build (written for this test).
+    static let printedCompile = """
+        set -e;  echo '  CC [M]  drivers/demo/demo.o';    trap 'rm -f drivers/demo/demo.o; trap - HUP; kill -s HUP $$' HUP; \
+        gcc -Wp,-MMD,drivers/demo/.demo.o.d -nostdinc -I/src/arch/x86/include -I./arch/x86/include/generated \
+        -I/src/include -include /src/include/linux/kconfig.h -D__KERNEL__ -I /src/drivers/demo/../inc \
+        -DMODULE -DKBUILD_BASENAME='"demo"' -DKBUILD_MODNAME='"demo_drv"' -D__KBUILD_MODNAME=kmod_demo_drv \
+        -c -o drivers/demo/demo.o /src/drivers/demo/demo.c   ; ./tools/objtool/objtool --module drivers/demo/demo.o; \
+        scripts/basic/fixdep drivers/demo/.demo.o.d drivers/demo/demo.o 'gcc -c -o drivers/demo/demo.o /src/drivers/demo/other.c' \
+        > drivers/demo/.demo.o.cmd; rm -f drivers/demo/.demo.o.d
+        """
+
+    func testKbuildDryRunGivesOneEntryPerCompiledFile() {
+        let output = """
+            make -f /src/scripts/Makefile.build obj=drivers/demo need-builtin=1 need-modorder=1
+            :
+            \(Self.printedCompile)
+            set -e;  echo '  AS      arch/x86/lib/x.o'; gcc -D__ASSEMBLY__ -c -o arch/x86/lib/x.o /src/arch/x86/lib/x.S
+            set -e; echo '  HOSTCC  scripts/kconfig/conf.o'; gcc -Wp,-MMD,scripts/kconfig/.conf.o.d -O2 \\
+              -c -o scripts/kconfig/conf.o /src/scripts/kconfig/conf.c
+            if [ -f x ]; then ccache x86_64-linux-gnu-gcc-12 -DZ -c -o lib/z.o /src/lib/z.c; fi
+            echo "gcc -c -o fake.o /src/fake.c"
+            \(Self.printedCompile)
+            """
+        let entries = KbuildCommands.parse(output, directory: "/out")
+        // The .S file, the quoted copy fixdep gets and echo's text are not compiles;
+        // the repeated line gives one entry; a continued line is joined.
+        XCTAssertEqual(entries.map(\.file), ["/src/drivers/demo/demo.c", "/src/scripts/kconfig/conf.c", "/src/lib/z.c"])
+        let demo = entries[0]
+        XCTAssertEqual(demo.directory, "/out")
+        XCTAssertEqual(demo.arguments.first, "gcc")
+        XCTAssertEqual(demo.arguments.last, "/src/drivers/demo/demo.c")
+        XCTAssertTrue(demo.arguments.contains(#"-DKBUILD_MODNAME="demo_drv""#))
+        XCTAssertFalse(demo.arguments.contains("./tools/objtool/objtool"))
+        XCTAssertEqual(entries[2].arguments.prefix(2), ["ccache", "x86_64-linux-gnu-gcc-12"])
+
+        // Paths of the source view move back to the user's tree; the output
+        // folder's relative paths stay relative to it.
+        let rebased = KbuildCommands.rebase(entries, from: "/src", to: "/home/me/linux")
+        XCTAssertEqual(rebased[0].file, "/home/me/linux/drivers/demo/demo.c")
+        let flags = FlagTranslator.translate(rebased[0].arguments, source: rebased[0].file, directory: rebased[0].directory,
+                                             resourceInclude: nil)
+        XCTAssertTrue(flags.contains("-I/home/me/linux/arch/x86/include"))
+        XCTAssertTrue(flags.contains("-I/out/arch/x86/include/generated"))
+        XCTAssertEqual(flags[flags.firstIndex(of: "-include")! + 1], "/home/me/linux/include/linux/kconfig.h")
+        XCTAssertFalse(flags.contains { $0.hasPrefix("/src") || $0.contains("/src/") })
+        XCTAssertFalse(flags.contains("/home/me/linux/drivers/demo/demo.c"))
+    }
+
+    /// A prepared tree's own generated headers (its config's) must not
+    /// shadow those of the config kbuild's commands are for.
+    func testOutputFoldersComeBeforeThePreparedTreesOwn() throws {
+        let out = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: out + "/include/generated", withIntermediateDirectories: true)
+        let entry = CompileDatabase.Entry(directory: out, file: "/k/a/x.c", arguments: [
+            "gcc", "-I/k/arch/x86/include", "-I/k/include", "-I./include", "-I", "/k/include", "-I/k/a", "-c", "/k/a/x.c"])
+        let once = KbuildCommands.preferOutput([entry], tree: "/k")
+        XCTAssertEqual(once[0].arguments, ["gcc", "-I/k/arch/x86/include", "-I\(out)/include", "-I/k/include", "-I./include",
+                                           "-I\(out)/include", "-I", "/k/include", "-I/k/a", "-c", "/k/a/x.c"])
+        // Done again (a database read back from the cache): unchanged.
+        XCTAssertEqual(KbuildCommands.preferOutput(once, tree: "/k")[0].arguments, once[0].arguments)
+    }
+
+    func testCompilerNames() {
+        for name in ["gcc", "cc", "clang", "/usr/bin/gcc-12", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-gcc-12", "clang-16"] {
+            XCTAssertTrue(KbuildCommands.isCompiler(name), name)
+        }
+        for name in ["fixdep", "objtool", "gcc-wrapper.sh", "ld", "echo", "recordmcount"] {
+            XCTAssertFalse(KbuildCommands.isCompiler(name), name)
+        }
+    }
+
+    /// A file its config does not build borrows a built neighbour's command:
+    /// the same folder first, else the nearest folder above.
+    func testNeighbourFlagsForFilesTheConfigDoesNotBuild() {
+        let entries = [
+            CompileDatabase.Entry(directory: "/out", file: "/k/drivers/a/one.c",
+                                  arguments: ["gcc", "-I/k/drivers/a/inc", "-DKBUILD_BASENAME=\"one\"", "-c", "/k/drivers/a/one.c"]),
+            CompileDatabase.Entry(directory: "/out", file: "/k/drivers/b.c", arguments: ["gcc", "-DB", "-c", "/k/drivers/b.c"]),
+        ]
+        var database = CompileDatabase(entries: entries, path: "/cache/db.json")
+        XCTAssertEqual(database.neighbour(of: "/k/drivers/a/two.c", within: "/k")?.file, "/k/drivers/a/one.c")
+        XCTAssertEqual(database.neighbour(of: "/k/drivers/c/deep/x.c", within: "/k")?.file, "/k/drivers/b.c")
+        XCTAssertNil(database.neighbour(of: "/k/fs/x.c", within: "/k"))
+        let flags = FlagTranslator.borrow(entries[0], for: "/k/drivers/a/two.c", resourceInclude: nil)
+        XCTAssertTrue(flags.contains("-I/k/drivers/a/inc"))
+        XCTAssertTrue(flags.contains("-DKBUILD_BASENAME=\"two\""))
+        XCTAssertFalse(flags.contains("-DKBUILD_BASENAME=\"one\""))
+        XCTAssertFalse(flags.contains("/k/drivers/a/one.c"))
+        XCTAssertEqual(flags.last, "-I/k/drivers/a")
+
+        // Another architecture's arch/ is never built here; a file missing
+        // from allmodconfig's commands is not built on this architecture, one
+        // missing from defconfig's may well be.
+        XCTAssertTrue(database.isNotBuiltOnArchitecture("/k/arch/powerpc/kernel/x.c", root: "/k"))
+        XCTAssertFalse(database.isNotBuiltOnArchitecture("/k/arch/x86/kernel/x.c", root: "/k"))
+        database.kbuildConfig = .defconfig
+        XCTAssertFalse(database.isNotBuiltOnArchitecture("/k/drivers/c/x.c", root: "/k"))
+        database.kbuildConfig = .allmodconfig
+        XCTAssertTrue(database.isNotBuiltOnArchitecture("/k/drivers/c/x.c", root: "/k"))
+        XCTAssertFalse(database.isNotBuiltOnArchitecture("/k/drivers/b.c", root: "/k"))
+    }
+
+    func testDatabaseWrittenReadsBack() throws {
+        let dir = try temporaryDirectory(self)
+        let entry = CompileDatabase.Entry(directory: "/out", file: "/k/a.c", arguments: ["gcc", "-DX=\"y z\"", "-c", "/k/a.c"])
+        try CompileDatabase(entries: [entry], path: dir + "/db.json").write(to: dir + "/db.json")
+        XCTAssertEqual(try CompileDatabase(at: dir + "/db.json").entry(for: "/k/a.c"), entry)
+    }
+
+    /// A tree shaped like a configured, partly built kernel, with a Makefile
+    /// that answers like kbuild: configuration and prepare write into O=,
+    /// the dry run's recursive make prints a compile (written for this test).
+    func fakeKernel() throws -> String {
+        let root = try temporaryDirectory(self)
+        let fm = FileManager.default
+        for dir in ["drivers/demo", "include/generated", "include/config", "arch/x86/include/generated", "scripts"] {
+            try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+        let files = [
+            "Makefile": """
+                VERSION = 6
+                PATCHLEVEL = 1
+                SUBLEVEL = 0
+                src := $(CURDIR)
+                olddefconfig defconfig allmodconfig:
+                \ttest ! -e $(src)/.config
+                \ttest ! -e $(src)/drivers/demo/demo.o
+                \techo CONFIG_DEMO=m >> $(O)/.config
+                prepare:
+                \tmkdir -p $(O)/include/generated && echo '#define CONFIG_DEMO_MODULE 1' > $(O)/include/generated/autoconf.h
+                all:
+                \t$(MAKE) -f $(src)/scripts/Makefile.build src=$(src) $(DEMO_EXTRA)
+
+                """,
+            "scripts/Makefile.build": """
+                all:
+                \tgcc -nostdinc -I$(src)/include -I./include/generated -DKBUILD_BASENAME='"demo"' -c -o drivers/demo/demo.o $(src)/drivers/demo/demo.c
+
+                """,
+            "Kconfig": "config DEMO\n\ttristate \"demo\"\n",
+            "drivers/demo/Makefile": "obj-$(CONFIG_DEMO) += demo.o\n",
+            "drivers/demo/demo.c": "int demo;\n",
+            "drivers/demo/other.c": "int other;\n",
+            "drivers/demo/demo.o": "ELF-ish object\n",
+            "drivers/demo/.demo.o.cmd": "savedcmd_drivers/demo/demo.o := gcc -c drivers/demo/demo.c\n",
+            ".config": "CONFIG_DEMO=y\n",
+            "include/generated/autoconf.h": "#define CONFIG_DEMO 1\n",
+        ]
+        for (path, text) in files { try text.write(toFile: root + "/" + path, atomically: true, encoding: .utf8) }
+        return root
+    }
+
+    /// Every file of a tree with its content: a tree byte-identical before and after.
+    func snapshot(_ root: String) -> [String: Data] {
+        var result: [String: Data] = [:]
+        for case let path as String in FileManager.default.enumerator(atPath: root) ?? FileManager.DirectoryEnumerator() {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                result[path] = FileManager.default.contents(atPath: root + "/" + path)
+            }
+        }
+        return result
+    }
+
+    func testKbuildDatabaseMadeInTheCacheAndReusedUntilAMakefileChanges() throws {
+        let root = try fakeKernel()
+        let cache = try temporaryDirectory(self)
+        let before = snapshot(root)
+        var said: [String] = []
+        let flags = KbuildFlags(tree: root, config: .tree, cacheDirectory: cache, jobs: 1) { message, _ in said.append(message) }
+        let first = try flags.database()
+        XCTAssertFalse(first.reused)
+        XCTAssertEqual(first.database.entries.keys.sorted(), [root + "/drivers/demo/demo.c"])
+        XCTAssertEqual(first.database.kbuildConfig, .tree)
+        let entry = try XCTUnwrap(first.database.entry(for: root + "/drivers/demo/demo.c"))
+        XCTAssertTrue(entry.arguments.contains("-I" + root + "/include"), "\(entry.arguments)")
+        XCTAssertTrue(first.path.hasPrefix(cache + "/"))
+        XCTAssertTrue(said.contains { $0.contains("make prepare") }, "\(said)")
+        // The view held neither configuration nor build output (the Makefile
+        // above fails if it had), and the tree is as it was.
+        XCTAssertEqual(snapshot(root), before)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: flags.folder + "/out/include/generated/autoconf.h"))
+
+        XCTAssertTrue(flags.isCurrent())
+        XCTAssertTrue(try flags.database().reused)
+        // Touched but unchanged: still current. Changed: made again.
+        let makefile = root + "/drivers/demo/Makefile"
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: makefile)
+        XCTAssertTrue(flags.isCurrent())
+        try "obj-$(CONFIG_DEMO) += demo.o other.o\n".write(toFile: makefile, atomically: false, encoding: .utf8)
+        XCTAssertFalse(flags.isCurrent())
+        XCTAssertFalse(try flags.database().reused)
+        // So is a changed .config for the tree's own config.
+        try "CONFIG_DEMO=m\n".write(toFile: root + "/.config", atomically: false, encoding: .utf8)
+        XCTAssertFalse(flags.isCurrent())
+    }
+
+    /// Whatever kbuild writes in the source view is a write into the user's
+    /// tree through a hard link: the run fails and names it.
+    func testAWriteIntoTheSourceViewFailsTheRun() throws {
+        let root = try fakeKernel()
+        let cache = try temporaryDirectory(self)
+        // Under -n, make runs a recipe line that names $(MAKE), all of it.
+        try (try String(contentsOfFile: root + "/Makefile", encoding: .utf8))
+            .replacingOccurrences(of: "\t$(MAKE) -f", with: "\techo changed > $(src)/drivers/demo/other.c; $(MAKE) -f")
+            .write(toFile: root + "/Makefile", atomically: true, encoding: .utf8)
+        let flags = KbuildFlags(tree: root, config: .tree, cacheDirectory: cache, jobs: 1)
+        XCTAssertThrowsError(try flags.database()) { error in
+            XCTAssertTrue("\(error)".contains("kbuild wrote into the source view"), "\(error)")
+            XCTAssertTrue("\(error)".contains("drivers/demo/other.c"), "\(error)")
+        }
+        XCTAssertFalse(flags.isCurrent())
+    }
+
+    func testKernelConfigArguments() throws {
+        XCTAssertEqual(try KernelConfig(argument: "allmodconfig"), .allmodconfig)
+        XCTAssertEqual(try KernelConfig(argument: "defconfig"), .defconfig)
+        XCTAssertEqual(try KernelConfig(argument: "tree"), .tree)
+        XCTAssertThrowsError(try KernelConfig(argument: "/no/such/config")) { error in
+            XCTAssertTrue("\(error)".contains("not defconfig, allmodconfig or tree, and no such file"), "\(error)")
+        }
     }
 }

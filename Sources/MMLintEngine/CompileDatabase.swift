@@ -128,13 +128,26 @@ public struct CompileDatabase: Sendable {
 
 /// POSIX shell word splitting for compile commands: quotes and backslashes.
 enum ShellWords {
+    /// The words of one command, quotes and backslashes resolved as the shell does.
     static func split(_ command: String) -> [String] {
+        sentences(command, separators: []).first ?? []
+    }
+
+    /// Words as the shell splits them, cut into groups at the unquoted
+    /// `separators` (a newline not among them is a blank).
+    static func sentences(_ text: String, separators: Set<Character>) -> [[String]] {
+        var sentences: [[String]] = []
         var words: [String] = []
         var current = ""
         var inWord = false
         var quote: Character?
         var escaped = false
-        for character in command {
+        func endWord() {
+            if inWord { words.append(current) }
+            current = ""
+            inWord = false
+        }
+        for character in text {
             if escaped {
                 current.append(character)
                 escaped = false
@@ -150,20 +163,24 @@ enum ShellWords {
                 }
                 continue
             }
+            if separators.contains(character) {
+                endWord()
+                sentences.append(words)
+                words = []
+                continue
+            }
             switch character {
             case "\\": escaped = true; inWord = true
             case "'", "\"": quote = character; inWord = true
-            case " ", "\t", "\n":
-                if inWord { words.append(current) }
-                current = ""
-                inWord = false
+            case " ", "\t", "\n": endWord()
             default:
                 current.append(character)
                 inWord = true
             }
         }
-        if inWord { words.append(current) }
-        return words
+        endWord()
+        sentences.append(words)
+        return sentences
     }
 }
 

@@ -50,50 +50,7 @@ public enum KbuildCommands {
     /// `;`, `&&`, `||`, `|`, `&`, with redirections and leading keywords
     /// (`if`, `then`, `{`, `(` …) taken off.
     static func commands(in line: String) -> [[String]] {
-        var commands: [[String]] = []
-        var words: [String] = []
-        var current = ""
-        var inWord = false
-        var quote: Character?
-        var escaped = false
-        func endWord() {
-            if inWord { words.append(current) }
-            current = ""
-            inWord = false
-        }
-        func endCommand() {
-            endWord()
-            if let command = simpleCommand(words) { commands.append(command) }
-            words = []
-        }
-        for character in line {
-            if escaped {
-                current.append(character)
-                escaped = false
-                continue
-            }
-            if let open = quote {
-                if character == open {
-                    quote = nil
-                } else if character == "\\" && open == "\"" {
-                    escaped = true
-                } else {
-                    current.append(character)
-                }
-                continue
-            }
-            switch character {
-            case "\\": escaped = true; inWord = true
-            case "'", "\"": quote = character; inWord = true
-            case " ", "\t": endWord()
-            case ";", "&", "|", "\n": endCommand()
-            default:
-                current.append(character)
-                inWord = true
-            }
-        }
-        endCommand()
-        return commands
+        ShellWords.sentences(line, separators: [";", "&", "|", "\n"]).compactMap(simpleCommand)
     }
 
     static let keywords: Set<String> = ["if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "}", ")",

@@ -20,7 +20,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var input: PatchInput
 
-    @Option(help: "Output format: text, json, sarif or checkpatch (b4's check-command lines).")
+    @Option(help: "Output format: text, json, sarif, checkpatch (b4's check-command lines) or b4-review (b4 review's per-patch check JSON).")
     var format: Format = .text
 
     @Flag(name: .shortAndLong, help: "Say how the patches were checked and where flags came from.")
@@ -31,6 +31,7 @@ struct Check: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif, checkpatch
+        case b4Review = "b4-review"
     }
 
     func run() throws {
@@ -45,6 +46,10 @@ struct Check: ParsableCommand {
         } catch let error as CustomStringConvertible & Error {
             // Input problems (CheckError, EngineError, PatchError) say what to do.
             printError("mmlint: " + error.description)
+            // b4 review shows a JSON entry's summary, but for a bare exit code only "exited with error code 2".
+            if format == .b4Review {
+                FileHandle.standardOutput.write(Data(B4ReviewReporter.renderError(error.description).utf8))
+            }
         }
         throw ExitCode(status.rawValue)
     }
@@ -88,6 +93,7 @@ struct Check: ParsableCommand {
         case .json: output = JSONReporter.render(report)
         case .sarif: output = SARIFReporter.render(report)
         case .checkpatch: output = CheckpatchReporter.render(report)
+        case .b4Review: output = B4ReviewReporter.render(report)
         }
         FileHandle.standardOutput.write(Data(output.utf8))
         // After what was found; checkpatch output carries them as ERROR lines

@@ -174,4 +174,88 @@ final class PresubmitToolTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("Error: 2"), result.stderr)
         XCTAssertFalse(result.stderr.contains("passed all checks"), result.stderr)
     }
+
+    /// b4 review's own per-patch runner, driven from b4's own config loading:
+    /// what its check matrix would show for each patch of the series.
+    static let reviewRunner = """
+        import json, sys
+        import b4
+        from b4.review import checks
+        topdir = sys.argv[1]
+        b4._setup_main_config(None, topdir=topdir)
+        perpatch, _series = checks.load_check_cmds()
+        patches = []
+        for index, path in enumerate(sys.argv[2:]):
+            with open(path, 'rb') as handle:
+                for msg in b4.mailsplit_bytes(handle.read()):
+                    patches.append((str(index), msg))
+        results = checks.run_perpatch_checks(patches, perpatch, topdir)
+        json.dump({'commands': perpatch, 'results': [results[mid] for mid, _msg in patches]}, sys.stdout)
+        """
+
+    /// Runs b4 review's per-patch checks on the series' patches, in the repo;
+    /// returns each patch's result entries.
+    func reviewChecks(_ patches: [String]) throws -> [[[String: String]]] {
+        let python = (Self.b4 as NSString).deletingLastPathComponent + "/python3"
+        let script = home + "/review_checks.py"
+        try Self.reviewRunner.write(toFile: script, atomically: true, encoding: .utf8)
+        let run = try tool(python, [script, repo] + patches, in: repo)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
+                                   run.stdout + run.stderr)
+        XCTAssertEqual(object["commands"] as? [String], ["\(Repo.executable) check --format b4-review"],
+                       "b4 must take the command from b4.review-perpatch-check-cmd")
+        return try XCTUnwrap(object["results"] as? [[[String: String]]], run.stdout)
+    }
+
+    func testB4ReviewPerPatchCheckRunsMmlint() throws {
+        let python = (Self.b4 as NSString).deletingLastPathComponent + "/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw XCTSkip("b4's venv is missing (\(python)): run scripts/install-deps.sh to install b4 0.16")
+        }
+        try makeSeries()
+        try git(["config", "b4.review-perpatch-check-cmd", "\(Repo.executable) check --format b4-review"], in: repo)
+        let out = home + "/review"
+        try git(["format-patch", "-q", "-o", out, "master..series"], in: repo)
+        let patches = try FileManager.default.contentsOfDirectory(atPath: out).sorted().map { out + "/" + $0 }
+        XCTAssertEqual(patches.count, 2)
+
+        // The review branch holds the series (HEAD is its last patch), and
+        // the tree without it: the same verdicts either way.
+        for branch in ["series", "master"] {
+            try git(["checkout", "-q", branch], in: repo)
+            let results = try reviewChecks(patches)
+            XCTAssertEqual(results.count, 2)
+            XCTAssertEqual(results[0].count, 1, "\(branch): \(results[0])")
+            XCTAssertEqual(results[0].first?["tool"], "mmlint")
+            XCTAssertEqual(results[0].first?["status"], "pass", "\(branch): \(results[0])")
+            XCTAssertEqual(results[0].first?["summary"], "no mm API misuse added")
+            XCTAssertEqual(results[1].count, 1, "\(branch): \(results[1])")
+            let finding = try XCTUnwrap(results[1].first)
+            XCTAssertEqual(finding["tool"], "mmlint")
+            XCTAssertEqual(finding["status"], "fail", "\(branch): \(finding)")
+            XCTAssertTrue(finding["summary"]?.hasPrefix("drivers/demo/demo_mmap.c:30: follow_pfn() in a fault path") == true,
+                          "\(branch): \(finding)")
+            let details = finding["details"] ?? ""
+            XCTAssertTrue(details.hasPrefix("drivers/demo/demo_mmap.c:30: follow_pfn() in a fault path"), details)
+            XCTAssertTrue(details.contains("[mm-follow-pfn, high confidence]"), details)
+            XCTAssertTrue(details.contains("    if (!follow_pfn(vma, vmf->address, &cur) && cur == pfn)"), details)
+            XCTAssertTrue(details.contains("  chain: "), details)
+            XCTAssertTrue(details.contains("  suggestion: "), details)
+            XCTAssertFalse(details.contains("demo_bar_fault"), "the old finding must not be reported: \(details)")
+        }
+
+        // A file that could not be analysed fails the patch that touches it.
+        try git(["checkout", "-q", "series"], in: repo)
+        environment["MMLINT_TEST_PARSE_FAULT"] = "crash=demo_map.c"
+        let faulted = try reviewChecks([patches[0]])
+        XCTAssertEqual(faulted.count, 1)
+        let entry = try XCTUnwrap(faulted[0].first)
+        XCTAssertEqual(faulted[0].count, 1, "\(faulted[0])")
+        XCTAssertEqual(entry["tool"], "mmlint")
+        XCTAssertEqual(entry["status"], "fail", "\(entry)")
+        XCTAssertEqual(entry["summary"], "1 file could not be analysed: not checked")
+        XCTAssertTrue(entry["details"]?.contains("drivers/demo/demo_map.c (before and after the patch) could not be analysed: "
+                                                 + "the parser crashed") == true, "\(entry)")
+    }
 }

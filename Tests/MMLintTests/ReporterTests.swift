@@ -123,4 +123,74 @@ final class ReporterTests: XCTestCase {
         report.failures = []
         XCTAssertFalse(TextReporter.checkSummary(report).contains("could not be analysed"))
     }
+
+    /// b4 review's per-patch check list: always one `mmlint` entry (b4 keys
+    /// results by tool, a second entry would replace the first).
+    func b4Review(_ report: Report) throws -> [String: String] {
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(B4ReviewReporter.render(report).utf8))
+            as? [[String: String]])
+        XCTAssertEqual(list.count, 1)
+        XCTAssertEqual(Set(list[0].keys), ["tool", "status", "summary", "details"])
+        XCTAssertEqual(list[0]["tool"], "mmlint")
+        return list[0]
+    }
+
+    func testB4ReviewFailsAHighConfidenceFindingWithAReviewersNote() throws {
+        let entry = try b4Review(report())
+        XCTAssertEqual(entry["status"], "fail")
+        XCTAssertEqual(entry["summary"], "drivers/x/x.c:12: msg [mm-remap-in-fault]")
+        XCTAssertEqual(entry["details"], """
+            drivers/x/x.c:12: msg [mm-remap-in-fault, high confidence]
+                return remap_pfn_range(vma,
+              in x_fault()
+              chain: .fault of x_ops -> x_fault -> remap_pfn_range
+              suggestion: do this
+            """)
+    }
+
+    func testB4ReviewWarnsBelowHighConfidenceUnlessTheConfigSaysError() throws {
+        var report = report()
+        report.findings[0].confidence = .moderate
+        XCTAssertEqual(try b4Review(report)["status"], "warn")
+        report.severities = ["mm-remap-in-fault": .error]
+        XCTAssertEqual(try b4Review(report)["status"], "fail")
+        report.findings[0].confidence = .high
+        report.severities = ["mm-remap-in-fault": .note]
+        XCTAssertEqual(try b4Review(report)["status"], "warn")
+        report.severities = [:]
+        report.findings.append(report.findings[0])
+        report.findings[1].confidence = .low
+        report.findings[1].location.line = 40
+        let two = try b4Review(report)
+        XCTAssertEqual(two["status"], "fail", "the worst finding decides")
+        XCTAssertEqual(two["summary"], "2 findings, 1 failing, first drivers/x/x.c:12 [mm-remap-in-fault]")
+        XCTAssertTrue(two["details"]?.contains("drivers/x/x.c:40: msg [mm-remap-in-fault, low confidence]") == true)
+    }
+
+    func testB4ReviewPassesOnlyAPatchThatWasFullyAnalysed() throws {
+        var clean = report()
+        clean.findings = []
+        let pass = try b4Review(clean)
+        XCTAssertEqual(pass["status"], "pass")
+        XCTAssertEqual(pass["summary"], "no mm API misuse added")
+        XCTAssertEqual(pass["details"], "")
+        var failed = failedReport()
+        failed.findings = []
+        let fail = try b4Review(failed)
+        XCTAssertEqual(fail["status"], "fail")
+        XCTAssertEqual(fail["summary"], "1 file could not be analysed: not checked")
+        XCTAssertEqual(fail["details"], "drivers/y/y.c (after the patch) could not be analysed: the parser crashed; "
+                       + "mm API misuse in it would go unseen")
+        // A low-confidence finding does not soften an unanalysed file.
+        failed = failedReport()
+        failed.findings[0].confidence = .low
+        XCTAssertEqual(try b4Review(failed)["status"], "fail")
+    }
+
+    func testB4ReviewErrorIsAFailEntry() throws {
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(
+            with: Data(B4ReviewReporter.renderError("no patch found in the input").utf8)) as? [[String: String]])
+        XCTAssertEqual(list, [["tool": "mmlint", "status": "fail", "summary": "mmlint could not check this patch",
+                               "details": "no patch found in the input"]])
+    }
 }

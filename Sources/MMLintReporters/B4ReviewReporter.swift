@@ -47,7 +47,7 @@ public enum B4ReviewReporter {
             let failing = statuses.filter { $0 == .fail }.count
             let count = report.findings.count
             summary.append(count == 1
-                ? "\(report.display(first.location.file)):\(first.location.line): \(first.message) [\(first.ruleID)]"
+                ? "\(report.display(first.location.file)):\(first.location.line): \(headline(first)) [\(first.ruleID)]"
                 : "\(count) findings, \(failing) failing, first "
                     + "\(report.display(first.location.file)):\(first.location.line) [\(first.ruleID)]")
         }
@@ -76,6 +76,12 @@ public enum B4ReviewReporter {
     /// tree mmlint cannot use): b4 shows the reason instead of an exit code.
     public static func renderError(_ message: String) -> String {
         encode([Entry(tool: tool, status: .fail, summary: "mmlint could not check this patch", details: message)])
+    }
+
+    /// The message up to its first `: ` (rules write a headline, then the
+    /// why); the whole message is in the details. The summary is one line.
+    static func headline(_ finding: Finding) -> String {
+        finding.message.components(separatedBy: ": ").first ?? finding.message
     }
 
     /// file:line, the message, the line quoted, the chain and the suggestion.

@@ -234,8 +234,8 @@ final class PresubmitToolTests: XCTestCase {
             let finding = try XCTUnwrap(results[1].first)
             XCTAssertEqual(finding["tool"], "mmlint")
             XCTAssertEqual(finding["status"], "fail", "\(branch): \(finding)")
-            XCTAssertTrue(finding["summary"]?.hasPrefix("drivers/demo/demo_mmap.c:30: follow_pfn() in a fault path") == true,
-                          "\(branch): \(finding)")
+            XCTAssertEqual(finding["summary"], "drivers/demo/demo_mmap.c:30: follow_pfn() in a fault path [mm-follow-pfn]",
+                           "\(branch): \(finding)")
             let details = finding["details"] ?? ""
             XCTAssertTrue(details.hasPrefix("drivers/demo/demo_mmap.c:30: follow_pfn() in a fault path"), details)
             XCTAssertTrue(details.contains("[mm-follow-pfn, high confidence]"), details)

@@ -24,8 +24,11 @@ public final class ClangIndex {
         path: String, arguments: [String], unsavedFiles: [UnsavedFile] = []
     ) throws(ParseFailure) -> TranslationUnit {
         var tu: CXTranslationUnit?
+        // The detailed preprocessing record is where libclang keeps the
+        // ranges the preprocessor skipped (`skippedLinesInMainFile`).
         let options = CXTranslationUnit_KeepGoing.rawValue
             | CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles.rawValue
+            | CXTranslationUnit_DetailedPreprocessingRecord.rawValue
         let code: CXErrorCode = withCStrings(arguments) { argv in
             withUnsaved(unsavedFiles) { unsaved in
                 clang_parseTranslationUnit2(

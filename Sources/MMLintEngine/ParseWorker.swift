@@ -37,7 +37,8 @@ public enum ParseIsolation {
     public static let timeoutVariable = "MMLINT_PARSE_TIMEOUT"
     /// Test-only fault injection, honoured by workers only:
     /// `crash=a.c,hang=b.c` makes the worker crash (SIGSEGV) or hang on files
-    /// with that name, so tests can prove a fault costs that file only.
+    /// with that name (or that whole path), so tests can prove a fault costs
+    /// that file only.
     public static let testFaultVariable = "MMLINT_TEST_PARSE_FAULT"
 
     private static let lock = NSLock()
@@ -118,7 +119,7 @@ public enum ParseWorkerServer {
                 return 2
             }
             let extractor = FactExtractor(faultContext: request.faultContext) { Paths.normalize($0) }
-            switch faults[(request.path as NSString).lastPathComponent] {
+            switch faults[request.path] ?? faults[(request.path as NSString).lastPathComponent] {
             case "crash":
                 // As a libclang crash does: die by SIGSEGV (past any sanitizer's handler).
                 signal(SIGSEGV, SIG_DFL)

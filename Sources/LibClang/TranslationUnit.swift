@@ -60,6 +60,7 @@ public final class TranslationUnit {
     /// `#if` groups not taken, their directive lines included), as 1-based
     /// closed ranges in file order. Code there was never parsed, so it has
     /// no cursors: a caller that must not read it as clean needs to know.
+    /// Empty unless the parse was asked to record them.
     public var skippedLinesInMainFile: [ClosedRange<Int>] {
         let name = clang_getTranslationUnitSpelling(raw)
         defer { clang_disposeString(name) }

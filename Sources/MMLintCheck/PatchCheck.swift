@@ -264,7 +264,7 @@ struct TreeCheck {
                 } else {
                     requestIndex[key] = requests.count
                     indices.append(requests.count)
-                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay))
+                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay, recordsSkippedLines: true))
                 }
             }
             stateRequests.append(indices)
@@ -385,7 +385,7 @@ struct TreeCheck {
                 guard let range = unit.skippedLines.first(where: { $0.first <= line && line <= $0.last }),
                       watched.contains(where: { mentions(Array(text[line - 1]), identifier: $0) }) else { continue }
                 let directive = String(decoding: text[range.first - 1], as: UTF8.self)
-                    .trimmingCharacters(in: .whitespaces)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
                 watchedHere[line] = directive
             }
             guard !watchedHere.isEmpty else { continue }

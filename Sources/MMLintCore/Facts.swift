@@ -20,7 +20,8 @@ public struct UnitFacts: Codable, Sendable, Equatable {
     public var tableStores: [MemberWrite]
     /// Lines of the main file the preprocessor skipped (`#if` branches not
     /// taken in this configuration, directives included), in file order.
-    /// Nothing there has facts: a check must not read it as clean.
+    /// Nothing there has facts: a check must not read it as clean. Empty
+    /// unless the parse was asked to record them (`mmlint check` does).
     public var skippedLines: [LineRange]
 
     public init(file: String, flagMode: FlagMode, functions: [FunctionFact] = [],

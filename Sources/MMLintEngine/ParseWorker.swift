@@ -88,6 +88,7 @@ struct WorkerRequest: Codable {
     var unsaved: [File]
     /// With each request (it is small), so a worker serves any engine.
     var faultContext: FaultContextKnowledge
+    var recordsSkippedLines: Bool
 }
 
 /// What a worker answers: the facts and the files the parse read, or why
@@ -130,7 +131,8 @@ public enum ParseWorkerServer {
             var reply = WorkerReply(facts: nil, included: [], failure: nil)
             do {
                 let unit = try index.parse(path: request.path, arguments: request.arguments,
-                                           unsavedFiles: request.unsaved.map { UnsavedFile(path: $0.path, contents: [UInt8]($0.contents)) })
+                                           unsavedFiles: request.unsaved.map { UnsavedFile(path: $0.path, contents: [UInt8]($0.contents)) },
+                                           recordsSkippedRanges: request.recordsSkippedLines)
                 reply.facts = extractor.extract(unit, file: request.path, mode: request.mode)
                 reply.included = unit.includedFiles.map { Paths.normalize($0) }
             } catch {

@@ -521,8 +521,11 @@ final class CheckTests: XCTestCase {
 
             """
         try source.write(toFile: path, atomically: true, encoding: .utf8)
-        let result = sharedEngine.analyze(AnalysisOptions(files: [path], jobs: 1))
-        let unit = try XCTUnwrap(result.units.first)
+        let plan = sharedEngine.plan(for: AnalysisOptions(files: [path], jobs: 1))
+        let plain = try XCTUnwrap(sharedEngine.parse([ParseRequest(path: path)], plan: plan, jobs: 1).first?.facts)
+        XCTAssertEqual(plain.skippedLines, [], "a scan does not ask for them")
+        let outcome = sharedEngine.parse([ParseRequest(path: path, recordsSkippedLines: true)], plan: plan, jobs: 1)
+        let unit = try XCTUnwrap(outcome.first?.facts)
         XCTAssertEqual(unit.skippedLines.count, 2, "\(unit.skippedLines)")
         let skipped = (1...11).filter { unit.isSkipped(line: $0) }
         XCTAssertTrue(skipped.contains(4), "the branch not taken: \(unit.skippedLines)")

@@ -20,12 +20,18 @@ public final class ClangIndex {
     /// source file). `unsavedFiles` override file contents on disk (patch
     /// post-images). Parsing keeps going after errors; the errors are in
     /// `TranslationUnit.diagnostics`.
+    ///
+    /// `recordsSkippedRanges` keeps libclang's detailed preprocessing record,
+    /// the only place it keeps the ranges the preprocessor skipped
+    /// (`skippedLinesInMainFile`, empty without it); it also records every
+    /// macro expansion, which costs a kernel parse up to a sixth more.
     public func parse(
-        path: String, arguments: [String], unsavedFiles: [UnsavedFile] = []
+        path: String, arguments: [String], unsavedFiles: [UnsavedFile] = [], recordsSkippedRanges: Bool = false
     ) throws(ParseFailure) -> TranslationUnit {
         var tu: CXTranslationUnit?
-        let options = CXTranslationUnit_KeepGoing.rawValue
+        var options = CXTranslationUnit_KeepGoing.rawValue
             | CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles.rawValue
+        if recordsSkippedRanges { options |= CXTranslationUnit_DetailedPreprocessingRecord.rawValue }
         let code: CXErrorCode = withCStrings(arguments) { argv in
             withUnsaved(unsavedFiles) { unsaved in
                 clang_parseTranslationUnit2(

@@ -56,6 +56,30 @@ public final class TranslationUnit {
         return box.paths
     }
 
+    /// The lines of the main file the preprocessor skipped (the branches of
+    /// `#if` groups not taken, their directive lines included), as 1-based
+    /// closed ranges in file order. Code there was never parsed, so it has
+    /// no cursors: a caller that must not read it as clean needs to know.
+    /// Empty unless the parse was asked to record them.
+    public var skippedLinesInMainFile: [ClosedRange<Int>] {
+        let name = clang_getTranslationUnitSpelling(raw)
+        defer { clang_disposeString(name) }
+        guard let cName = clang_getCString(name), let file = clang_getFile(raw, cName),
+              let list = clang_getSkippedRanges(raw, file) else { return [] }
+        defer { clang_disposeSourceRangeList(list) }
+        var result: [ClosedRange<Int>] = []
+        for i in 0..<Int(list.pointee.count) {
+            let range = list.pointee.ranges[i]
+            var startLine: UInt32 = 0
+            var endLine: UInt32 = 0
+            clang_getFileLocation(clang_getRangeStart(range), nil, &startLine, nil, nil)
+            clang_getFileLocation(clang_getRangeEnd(range), nil, &endLine, nil, nil)
+            guard startLine > 0, endLine >= startLine else { continue }
+            result.append(Int(startLine)...Int(endLine))
+        }
+        return result
+    }
+
     func fileName(_ file: CXFile?) -> String? {
         guard let file else { return nil }
         if let known = fileNames[file] { return known }

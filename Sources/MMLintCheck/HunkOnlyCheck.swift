@@ -19,60 +19,20 @@ enum HunkOnlyCheck {
         var failed: [(file: String, cause: String, versions: [Int])] = []
         for (offset, patch) in series.patches.enumerated() {
             let number = offset + 1
-            var fragments: [(path: String, fragment: HunkFragment)] = []
-            for file in patch.files where PatchCheck.isC(file.path) && !file.isBinary && !file.isDeleted && !file.hunks.isEmpty {
-                let synthetic = "/mmlint-hunk-only/\(number)/" + file.path
-                fragments.append((synthetic, HunkFragment(file)))
-            }
-            // Pass 1; pass 2 declares the locals pass 1 did not know.
-            // A fragment that could not be analysed at all fails the check.
-            func parse(_ files: [(String, [UInt8])]) -> [UnitFacts?] {
-                let outcomes = Self.parse(files, engine: engine, plan: plan, jobs: options.jobs)
-                for outcome in outcomes {
-                    guard let failure = outcome.failure else { continue }
-                    let real = fragments.first { $0.path == failure.file }.map { root + "/" + $0.fragment.path } ?? failure.file
-                    failed.append((real, failure.cause, [number]))
-                }
-                return outcomes.map(\.facts)
-            }
-            var units = parse(fragments.map { ($0.path, $0.fragment.text(declaring: [])) })
-            var retry: [(Int, [String])] = []
-            for (index, unit) in units.enumerated() {
-                let unknown = undeclaredIdentifiers(unit?.errors ?? [])
-                if !unknown.isEmpty { retry.append((index, unknown)) }
-            }
-            if !retry.isEmpty {
-                let again = parse(retry.map { (fragments[$0.0].path, fragments[$0.0].fragment.text(declaring: $0.1)) })
-                for (slot, unit) in zip(retry.map(\.0), again) { units[slot] = unit }
-            }
-            let present = units.compactMap { $0 }
-            parsed += present.count
-            parseErrors += present.reduce(0) { $0 + $1.errors.count }
-            let findings = engine.evaluate(present, kernelVersion: version).1
-            var reported: [Finding] = []
-            var images: [String: [UInt8]] = [:]
-            for (index, entry) in fragments.enumerated() {
-                let realPath = root + "/" + entry.fragment.path
-                images[realPath] = entry.fragment.pseudoImage
-                let declared = retry.first { $0.0 == index }?.1 ?? []
-                for finding in findings where finding.location.file == entry.path {
-                    guard let line = entry.fragment.postLine(forFragmentLine: finding.location.line, declaring: declared),
-                          entry.fragment.addedLines.contains(line) else { continue }
-                    var moved = finding
-                    moved.location = Location(file: realPath, line: line, column: finding.location.column)
-                    moved.confidence = .low
-                    if moved.function == HunkFragment.anonymousFunction {
-                        // git named no function for the hunk: say so rather than show mmlint's wrapper.
-                        moved.function = "(hunk without a function header)"
-                        moved.chain = moved.chain.map { $0 == HunkFragment.anonymousFunction ? moved.function : $0 }
-                    }
-                    moved.patchIndex = number
-                    moved.patchSubject = patch.subject
-                    reported.append(moved)
-                }
+            let files = patch.files.filter { PatchCheck.isC($0.path) && !$0.isBinary && !$0.isDeleted && !$0.hunks.isEmpty }
+            let analysis = analyse(files, syntheticRoot: "/mmlint-hunk-only/\(number)/", root: root, engine: engine,
+                                   plan: plan, jobs: options.jobs, kernelVersion: version)
+            parsed += analysis.parsed
+            parseErrors += analysis.parseErrors
+            failed += analysis.failed.map { ($0.file, $0.cause, [number]) }
+            let reported = analysis.findings.map { finding in
+                var finding = finding
+                finding.patchIndex = number
+                finding.patchSubject = patch.subject
+                return finding
             }
             outcomes.append(PatchOutcome(number: number, patch: patch, findings: reported.sorted(by: Finding.reportOrder),
-                                         fixed: [], images: images))
+                                         fixed: [], images: analysis.images))
         }
         var warnings = plan.warnings
         warnings.append("the patched files are not in \(root): hunk-only mode, each hunk analysed alone "
@@ -83,6 +43,72 @@ enum HunkOnlyCheck {
                                series.patches.count == 1 ? "the hunks of the patch"
                                    : "the hunks of patch" + (patches.count == 1 ? " " : "es ") + patches.map(String.init).joined(separator: ", ")
                            })
+    }
+
+    /// What the hunks of some files say once each file's hunks are made a
+    /// fragment and parsed in bare mode.
+    struct Analysis {
+        /// Findings on added lines, placed in the real files, at low confidence.
+        var findings: [Finding] = []
+        /// Files (absolute, in the tree) whose fragment could not be analysed.
+        var failed: [(file: String, cause: String)] = []
+        var parsed = 0
+        var parseErrors = 0
+        /// Each file's post-image as far as its hunks show it.
+        var images: [String: [UInt8]] = [:]
+    }
+
+    /// Analyses the hunks of `files` (paths relative to `root`) as
+    /// fragments, parsed under `syntheticRoot` so that they never shadow the
+    /// tree's files.
+    static func analyse(_ files: [FilePatch], syntheticRoot: String, root: String, engine: Engine, plan: FlagPlan,
+                        jobs: Int, kernelVersion version: KernelVersion?) -> Analysis {
+        var result = Analysis()
+        let fragments = files.map { (path: syntheticRoot + $0.path, fragment: HunkFragment($0)) }
+        // Pass 1; pass 2 declares the locals pass 1 did not know.
+        // A fragment that could not be analysed at all fails the check.
+        func parse(_ files: [(String, [UInt8])]) -> [UnitFacts?] {
+            let outcomes = Self.parse(files, engine: engine, plan: plan, jobs: jobs)
+            for outcome in outcomes {
+                guard let failure = outcome.failure else { continue }
+                let real = fragments.first { $0.path == failure.file }.map { root + "/" + $0.fragment.path } ?? failure.file
+                result.failed.append((real, failure.cause))
+            }
+            return outcomes.map(\.facts)
+        }
+        var units = parse(fragments.map { ($0.path, $0.fragment.text(declaring: [])) })
+        var retry: [(Int, [String])] = []
+        for (index, unit) in units.enumerated() {
+            let unknown = undeclaredIdentifiers(unit?.errors ?? [])
+            if !unknown.isEmpty { retry.append((index, unknown)) }
+        }
+        if !retry.isEmpty {
+            let again = parse(retry.map { (fragments[$0.0].path, fragments[$0.0].fragment.text(declaring: $0.1)) })
+            for (slot, unit) in zip(retry.map(\.0), again) { units[slot] = unit }
+        }
+        let present = units.compactMap { $0 }
+        result.parsed = present.count
+        result.parseErrors = present.reduce(0) { $0 + $1.errors.count }
+        let findings = engine.evaluate(present, kernelVersion: version).1
+        for (index, entry) in fragments.enumerated() {
+            let realPath = root + "/" + entry.fragment.path
+            result.images[realPath] = entry.fragment.pseudoImage
+            let declared = retry.first { $0.0 == index }?.1 ?? []
+            for finding in findings where finding.location.file == entry.path {
+                guard let line = entry.fragment.postLine(forFragmentLine: finding.location.line, declaring: declared),
+                      entry.fragment.addedLines.contains(line) else { continue }
+                var moved = finding
+                moved.location = Location(file: realPath, line: line, column: finding.location.column)
+                moved.confidence = .low
+                if moved.function == HunkFragment.anonymousFunction {
+                    // git named no function for the hunk: say so rather than show mmlint's wrapper.
+                    moved.function = "(hunk without a function header)"
+                    moved.chain = moved.chain.map { $0 == HunkFragment.anonymousFunction ? moved.function : $0 }
+                }
+                result.findings.append(moved)
+            }
+        }
+        return result
     }
 
     static func parse(_ files: [(String, [UInt8])], engine: Engine, plan: FlagPlan, jobs: Int) -> [ParseOutcome] {

@@ -264,7 +264,7 @@ struct TreeCheck {
                 } else {
                     requestIndex[key] = requests.count
                     indices.append(requests.count)
-                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay))
+                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay, recordsSkippedLines: true))
                 }
             }
             stateRequests.append(indices)
@@ -302,6 +302,8 @@ struct TreeCheck {
             for index in indices where outcomes[index].facts == nil { failedIn[state].insert(requests[index].path) }
         }
         var results: [PatchOutcome] = []
+        var skippedFailures: [CheckFailure] = []
+        var skippedParsed = 0
         for (offset, patch) in series.patches.enumerated() {
             let k = offset + 1
             let before = findings[k - 1].map { rekey($0, renames: renames[k]) }
@@ -313,12 +315,17 @@ struct TreeCheck {
                 finding.patchSubject = patch.subject
                 return finding
             }
+            let skipped = skippedCode(patch: patch, number: k, units: stateRequests[k].compactMap { outcomes[$0].facts },
+                                      added: added[k], state: snapshots[k], kernelVersion: version)
+            skippedFailures += skipped.failures
+            skippedParsed += skipped.parsed
             let fixed = subtract(before, after, key: looseKey).filter { !failedIn[k].contains($0.location.file) }
             var images: [String: [UInt8]] = [:]
             for (path, file) in snapshots[k] {
                 if case .present(let bytes) = file { images[root + "/" + path] = bytes }
             }
-            results.append(PatchOutcome(number: k, patch: patch, findings: introduced.sorted(by: Finding.reportOrder),
+            results.append(PatchOutcome(number: k, patch: patch,
+                                        findings: (introduced + skipped.findings).sorted(by: Finding.reportOrder),
                                         fixed: fixed.sorted(by: Finding.reportOrder), images: images))
         }
         let units = outcomes.compactMap(\.facts)
@@ -327,10 +334,11 @@ struct TreeCheck {
             warnings.append("the series is already in the tree: checked against the tree with it taken back out")
         }
         return CheckResult(mode: .tree, outcomes: results, kernelRoot: plan.tree?.root, kernelVersion: version,
-                           warnings: warnings, parsed: units.count,
+                           warnings: warnings, parsed: units.count + skippedParsed,
                            parseErrors: units.reduce(0) { $0 + $1.errors.count },
                            flagNotes: Array(Set(outcomes.map(\.note))).sorted(),
-                           failures: failures(outcomes, stateRequests: stateRequests, neighbourStart: neighbourStart))
+                           failures: failures(outcomes, stateRequests: stateRequests, neighbourStart: neighbourStart)
+                               + skippedFailures)
     }
 
     /// A version that could not be analysed has no findings: each is named
@@ -352,6 +360,82 @@ struct TreeCheck {
             versions == [neighbour] ? "as a neighbour of the patched files"
                 : CheckFailure.states(versions.filter { $0 != neighbour }, patches: series.patches.count)
         }
+    }
+
+    /// What a patch adds in code this configuration does not compile (the
+    /// branch of an `#if` the preprocessor skipped): the parse saw none of
+    /// it, so the lines that mention a name some rule watches are analysed
+    /// as hunk-only mode analyses a hunk — the branch the patch writes in is
+    /// the one parsed — and their findings reported at low confidence. A
+    /// fragment that cannot be analysed fails the check: skipped code is
+    /// never read as clean.
+    func skippedCode(patch: Patch, number k: Int, units: [UnitFacts], added: [String: Set<Int>],
+                     state: [String: FileState], kernelVersion: KernelVersion?)
+        -> (findings: [Finding], failures: [CheckFailure], parsed: Int) {
+        let watched = Self.watchedNames(engine)
+        var files: [FilePatch] = []
+        var skippedLines: [String: [Int: String]] = [:]
+        for unit in units where !unit.skippedLines.isEmpty {
+            let path = Paths.relative(unit.file, to: root)
+            guard let lines = added[path], case .present(let bytes)? = state[path],
+                  let file = patch.files.first(where: { $0.newPath == path && !$0.isBinary }) else { continue }
+            let text = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
+            var watchedHere: [Int: String] = [:]
+            for line in lines.sorted() where line <= text.count {
+                guard let range = unit.skippedLines.first(where: { $0.first <= line && line <= $0.last }),
+                      watched.contains(where: { mentions(Array(text[line - 1]), identifier: $0) }) else { continue }
+                let directive = String(decoding: text[range.first - 1], as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                watchedHere[line] = directive
+            }
+            guard !watchedHere.isEmpty else { continue }
+            var trimmed = file
+            trimmed.hunks = file.hunks.filter { hunk in
+                var line = hunk.newStart
+                for hunkLine in hunk.lines where hunkLine.kind != .removed {
+                    if hunkLine.kind == .added, watchedHere[line] != nil { return true }
+                    line += 1
+                }
+                return false
+            }
+            files.append(trimmed)
+            skippedLines[root + "/" + path] = watchedHere
+        }
+        guard !files.isEmpty else { return ([], [], 0) }
+        let plan = engine.plan(for: AnalysisOptions(files: [], jobs: options.jobs))
+        let analysis = HunkOnlyCheck.analyse(files, syntheticRoot: "/mmlint-skipped/\(k)/", root: root, engine: engine,
+                                             plan: plan, jobs: options.jobs, kernelVersion: kernelVersion)
+        let findings = analysis.findings.compactMap { finding -> Finding? in
+            guard let directive = skippedLines[finding.location.file]?[finding.location.line] else { return nil }
+            var finding = finding
+            finding.message += "; this line is not built in this configuration (\(directive) is not taken here), "
+                + "so it was analysed from the patch's hunk alone"
+            finding.patchIndex = k
+            finding.patchSubject = patch.subject
+            return finding
+        }
+        let version = series.patches.count == 1 ? "the patch's lines this configuration does not build"
+            : "the lines patch \(k) adds that this configuration does not build"
+        let failures = analysis.failed.map { CheckFailure(file: $0.file, version: version, cause: $0.cause) }
+        return (findings, failures, analysis.parsed)
+    }
+
+    /// Names whose mention on a line can make a finding there: the APIs the
+    /// rules watch and the names and members their evidence is made of.
+    static func watchedNames(_ engine: Engine) -> Set<String> {
+        var names = engine.watchedAPIs
+        for rule in engine.knowledge.rules.values {
+            guard let evidence = rule.evidence else { continue }
+            names.formUnion(evidence.names ?? [])
+            names.formUnion(evidence.members ?? [])
+            names.formUnion(evidence.memberWrites ?? [])
+            names.formUnion(evidence.declared ?? [])
+            for together in evidence.together ?? [] {
+                names.formUnion(together.calls)
+                names.formUnion(together.members)
+            }
+        }
+        return names
     }
 
     /// The states of the touched files after each patch (index 0: before

@@ -18,15 +18,37 @@ public struct UnitFacts: Codable, Sendable, Equatable {
     /// `.mmap_ops = &foo_vm_ops`): the op is `init`, `member` the field,
     /// `structName` the initialized struct, `valueName` the ops.
     public var tableStores: [MemberWrite]
+    /// Lines of the main file the preprocessor skipped (`#if` branches not
+    /// taken in this configuration, directives included), in file order.
+    /// Nothing there has facts: a check must not read it as clean. Empty
+    /// unless the parse was asked to record them (`mmlint check` does).
+    public var skippedLines: [LineRange]
 
     public init(file: String, flagMode: FlagMode, functions: [FunctionFact] = [],
-                bindings: [CallbackBinding] = [], errors: [ParseError] = [], tableStores: [MemberWrite] = []) {
+                bindings: [CallbackBinding] = [], errors: [ParseError] = [], tableStores: [MemberWrite] = [],
+                skippedLines: [LineRange] = []) {
         self.file = file
         self.flagMode = flagMode
         self.functions = functions
         self.bindings = bindings
         self.errors = errors
         self.tableStores = tableStores
+        self.skippedLines = skippedLines
+    }
+
+    /// True when `line` of the main file was skipped by the preprocessor.
+    public func isSkipped(line: Int) -> Bool {
+        skippedLines.contains { $0.first <= line && line <= $0.last }
+    }
+}
+
+/// Lines `first` through `last` of a file, 1-based, both included.
+public struct LineRange: Codable, Sendable, Equatable {
+    public var first: Int
+    public var last: Int
+    public init(first: Int, last: Int) {
+        self.first = first
+        self.last = last
     }
 }
 

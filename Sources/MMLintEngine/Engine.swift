@@ -197,8 +197,9 @@ public final class Engine: Sendable {
                 let request = requests[i]
                 let job = plan.job(for: request.path, overlay: request.overlay, forceBare: request.forceBare)
                 defer { progress?.advance() }
-                // Only plain files are cached: overlays (patches) are one-offs.
-                let key = request.overlay.isEmpty && !request.forceBare
+                // Only plain files are cached: overlays (patches) are one-offs,
+                // and cached facts never carry skipped lines.
+                let key = request.overlay.isEmpty && !request.forceBare && !request.recordsSkippedLines
                     ? cache?.key(file: request.path, arguments: job.arguments, mode: job.mode) : nil
                 if let key, let facts = cache?.lookup(key) {
                     slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: true))
@@ -212,7 +213,7 @@ public final class Engine: Sendable {
                     let outcome = worker.parse(WorkerRequest(
                         path: request.path, arguments: job.arguments, mode: job.mode,
                         unsaved: unsaved.map { WorkerRequest.File(path: $0.path, contents: Data($0.contents)) },
-                        faultContext: knowledge.faultContext))
+                        faultContext: knowledge.faultContext, recordsSkippedLines: request.recordsSkippedLines))
                     switch outcome {
                     case .reply(let reply):
                         if let facts = reply.facts, let key {
@@ -228,7 +229,8 @@ public final class Engine: Sendable {
                     continue
                 }
                 do {
-                    let unit = try index.parse(path: request.path, arguments: job.arguments, unsavedFiles: unsaved)
+                    let unit = try index.parse(path: request.path, arguments: job.arguments, unsavedFiles: unsaved,
+                                               recordsSkippedRanges: request.recordsSkippedLines)
                     let facts = extractor.extract(unit, file: request.path, mode: job.mode)
                     if let key {
                         cache?.store(key, facts: facts, inputs: unit.includedFiles.map { Paths.normalize($0) })
@@ -271,10 +273,16 @@ public struct ParseRequest: Sendable {
     public var overlay: [String: [UInt8]]
     /// Parse with the bare prelude whatever the tree offers (hunk-only analysis).
     public var forceBare: Bool
-    public init(path: String, overlay: [String: [UInt8]] = [:], forceBare: Bool = false) {
+    /// Record the lines the preprocessor skipped (`UnitFacts.skippedLines`):
+    /// a check needs them for the files a patch touches; a scan does not
+    /// pay for them.
+    public var recordsSkippedLines: Bool
+    public init(path: String, overlay: [String: [UInt8]] = [:], forceBare: Bool = false,
+                recordsSkippedLines: Bool = false) {
         self.path = path
         self.overlay = overlay
         self.forceBare = forceBare
+        self.recordsSkippedLines = recordsSkippedLines
     }
 }
 

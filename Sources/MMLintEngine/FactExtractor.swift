@@ -33,7 +33,8 @@ struct FactExtractor: Sendable {
             ParseError(message: diagnostic.message, location: diagnostic.location.map(location))
         }
         return UnitFacts(file: file, flagMode: mode, functions: state.functions,
-                         bindings: state.bindings, errors: errors, tableStores: state.tableStores)
+                         bindings: state.bindings, errors: errors, tableStores: state.tableStores,
+                         skippedLines: unit.skippedLinesInMainFile.map { LineRange(first: $0.lowerBound, last: $0.upperBound) })
     }
 
     func location(_ location: SourceLocation) -> Location {

@@ -37,7 +37,8 @@ public enum ParseIsolation {
     public static let timeoutVariable = "MMLINT_PARSE_TIMEOUT"
     /// Test-only fault injection, honoured by workers only:
     /// `crash=a.c,hang=b.c` makes the worker crash (SIGSEGV) or hang on files
-    /// with that name, so tests can prove a fault costs that file only.
+    /// with that name (or that whole path), so tests can prove a fault costs
+    /// that file only.
     public static let testFaultVariable = "MMLINT_TEST_PARSE_FAULT"
 
     private static let lock = NSLock()
@@ -87,6 +88,7 @@ struct WorkerRequest: Codable {
     var unsaved: [File]
     /// With each request (it is small), so a worker serves any engine.
     var faultContext: FaultContextKnowledge
+    var recordsSkippedLines: Bool
 }
 
 /// What a worker answers: the facts and the files the parse read, or why
@@ -118,7 +120,7 @@ public enum ParseWorkerServer {
                 return 2
             }
             let extractor = FactExtractor(faultContext: request.faultContext) { Paths.normalize($0) }
-            switch faults[(request.path as NSString).lastPathComponent] {
+            switch faults[request.path] ?? faults[(request.path as NSString).lastPathComponent] {
             case "crash":
                 // As a libclang crash does: die by SIGSEGV (past any sanitizer's handler).
                 signal(SIGSEGV, SIG_DFL)
@@ -129,7 +131,8 @@ public enum ParseWorkerServer {
             var reply = WorkerReply(facts: nil, included: [], failure: nil)
             do {
                 let unit = try index.parse(path: request.path, arguments: request.arguments,
-                                           unsavedFiles: request.unsaved.map { UnsavedFile(path: $0.path, contents: [UInt8]($0.contents)) })
+                                           unsavedFiles: request.unsaved.map { UnsavedFile(path: $0.path, contents: [UInt8]($0.contents)) },
+                                           recordsSkippedRanges: request.recordsSkippedLines)
                 reply.facts = extractor.extract(unit, file: request.path, mode: request.mode)
                 reply.included = unit.includedFiles.map { Paths.normalize($0) }
             } catch {

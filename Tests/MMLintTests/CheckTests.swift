@@ -1,4 +1,6 @@
 import Foundation
+import MMLintCore
+import MMLintEngine
 import XCTest
 
 /// `mmlint check` on the fixture tree: only what a patch introduces.
@@ -494,5 +496,84 @@ final class CheckTests: XCTestCase {
         XCTAssertGreaterThan(summary["parseErrors"] as? Int ?? 0, 0)
         XCTAssertEqual(summary["failed"] as? Int, 0)
         XCTAssertEqual(failures(outcome), [])
+    }
+
+    // MARK: code this configuration does not build
+
+    /// The parse records which lines the preprocessor skipped: each branch
+    /// not taken, from its directive to the directive that ends it, and
+    /// nothing of a branch taken.
+    func testSkippedLinesAreAFactOfTheUnit() throws {
+        let dir = try temporaryDirectory(self)
+        let path = dir + "/skipped.c"
+        let source = """
+            int taken(void)
+            {
+            #ifdef MMLINT_TEST_UNDEFINED
+            \treturn 1;
+            #else
+            \treturn 2;
+            #endif
+            }
+            #if 0
+            int gone(void);
+            #endif
+
+            """
+        try source.write(toFile: path, atomically: true, encoding: .utf8)
+        let plan = sharedEngine.plan(for: AnalysisOptions(files: [path], jobs: 1))
+        let plain = try XCTUnwrap(sharedEngine.parse([ParseRequest(path: path)], plan: plan, jobs: 1).first?.facts)
+        XCTAssertEqual(plain.skippedLines, [], "a scan does not ask for them")
+        let outcome = sharedEngine.parse([ParseRequest(path: path, recordsSkippedLines: true)], plan: plan, jobs: 1)
+        let unit = try XCTUnwrap(outcome.first?.facts)
+        XCTAssertEqual(unit.skippedLines.count, 2, "\(unit.skippedLines)")
+        let skipped = (1...11).filter { unit.isSkipped(line: $0) }
+        XCTAssertTrue(skipped.contains(4), "the branch not taken: \(unit.skippedLines)")
+        XCTAssertTrue(skipped.contains(10), "#if 0: \(unit.skippedLines)")
+        XCTAssertFalse(skipped.contains(6), "the branch taken: \(unit.skippedLines)")
+        XCTAssertFalse(skipped.contains(1) || skipped.contains(2) || skipped.contains(8), "\(unit.skippedLines)")
+        XCTAssertEqual(try JSONDecoder().decode(UnitFacts.self, from: JSONEncoder().encode(unit)).skippedLines,
+                       unit.skippedLines, "the fact survives the cache and the parse workers")
+    }
+
+    /// A follow_pfn() call added in a fault handler inside an `#ifdef` the
+    /// tree's configuration leaves off: the parse never sees it, yet the
+    /// check reports it, at low confidence, saying the line is not built.
+    func testMisuseInCodeThisConfigurationSkipsIsReported() throws {
+        let outcome = try check([patches + "/skipped-misuse.patch"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr + outcome.stdout)
+        XCTAssertEqual(failures(outcome), [])
+        XCTAssertEqual(outcome.findings.count, 1, outcome.stdout)
+        let finding = outcome.findings.first ?? [:]
+        XCTAssertEqual(finding["ruleId"] as? String, "mm-follow-pfn")
+        XCTAssertEqual(finding["file"] as? String, "drivers/demo/demo_mmap.c")
+        // `if (!follow_pfn(vma, vmf->address, &pfn))` in the post-image.
+        XCTAssertEqual(finding["line"] as? Int, 30)
+        XCTAssertEqual(finding["function"] as? String, "demo_db_fault")
+        XCTAssertEqual(finding["confidence"] as? String, "low")
+        XCTAssertEqual(finding["patchIndex"] as? Int, 1)
+        let message = finding["message"] as? String ?? ""
+        XCTAssertTrue(message.contains("not built in this configuration (#ifdef CONFIG_DEMO_DB_RECHECK"), message)
+    }
+
+    /// The same kind of patch adding a line that mentions nothing a rule
+    /// watches stays clean, and needs no parse beyond the tree's.
+    func testHarmlessLineInSkippedCodeStaysClean() throws {
+        let outcome = try check([patches + "/skipped-harmless.patch"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr + outcome.stdout)
+        XCTAssertEqual(outcome.findings.count, 0, outcome.stdout)
+        XCTAssertEqual(failures(outcome), [])
+        let summary = try XCTUnwrap(outcome.json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["parsed"] as? Int, 2, "before and after the patch, no fragment")
+    }
+
+    /// A fragment of skipped code that cannot be analysed fails the check.
+    func testSkippedCodeThatCannotBeAnalysedFailsClosed() throws {
+        let outcome = try check([patches + "/skipped-misuse.patch"],
+                                environment: ["MMLINT_TEST_PARSE_FAULT=crash=/mmlint-skipped/1/drivers/demo/demo_mmap.c"])
+        XCTAssertEqual(outcome.status, 2, outcome.stderr)
+        XCTAssertEqual(failures(outcome).map { $0["file"] }, ["drivers/demo/demo_mmap.c"])
+        XCTAssertEqual(failures(outcome).first?["cause"], Self.crash)
+        XCTAssertEqual(failures(outcome).first?["version"], "the patch's lines this configuration does not build")
     }
 }

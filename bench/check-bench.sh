@@ -12,5 +12,5 @@ cd "$(dirname "$0")/.."
 runs=${1:-9}
 scripts/install-deps.sh --bench
 tree="$(scripts/prepare-kernels.sh 6.1)/linux-source-6.1"
-swift build -c release >/dev/null
-exec python3 bench/check_bench.py "$tree" "$PWD/.build/release/mmlint" "$runs"
+swift build -c release --scratch-path .build-bench >/dev/null
+exec python3 bench/check_bench.py "$tree" "$PWD/.build-bench/release/mmlint" "$runs"

@@ -147,10 +147,20 @@ public struct FaultContextKnowledge: Codable, Sendable {
     }
     public var callbacks: [Callback]
     public var signature: Signature
+    /// The most functions a fault-context chain may have, from the root's
+    /// function to the one holding the call, both included; nil for no
+    /// bound. A function deeper than that is not in fault context.
+    public var maxChain: Int?
 
-    public init(callbacks: [Callback], signature: Signature) {
+    enum CodingKeys: String, CodingKey {
+        case callbacks, signature
+        case maxChain = "max-chain"
+    }
+
+    public init(callbacks: [Callback], signature: Signature, maxChain: Int? = nil) {
         self.callbacks = callbacks
         self.signature = signature
+        self.maxChain = maxChain
     }
 
     public func isFaultCallback(structName: String, field: String) -> Bool {

@@ -23,6 +23,8 @@ public struct Program: Sendable {
     /// For each function: the functions of the program that call it, each
     /// once, in definition order.
     private let callers: [String: [String]]
+    /// The most functions a chain may have (`FaultContextKnowledge.maxChain`).
+    private let maxChain: Int
 
     /// A function that runs in fault context by construction.
     public struct Root: Sendable, Equatable {
@@ -81,37 +83,42 @@ public struct Program: Sendable {
         self.roots = roots
 
         // Breadth-first search from the roots, in two waves. The callback
-        // roots go first and run to the end: a function with the handler's
-        // shape that one of them calls (`.fault` a thin wrapper around
-        // `foo_huge_fault(vmf, 0)`, a `.huge_fault` entry compiled out by
-        // `#ifdef`) is part of that root's path, with its confidence and its
-        // ops table, not a root of its own. Only then do the shape roots
-        // that no callback reaches start theirs. Within a wave every
-        // reachable function gets the shortest chain, ties going to the
-        // earlier root.
+        // roots go first: a function with the handler's shape that one of
+        // them calls (`.fault` a thin wrapper around `foo_huge_fault(vmf,
+        // 0)`, a `.huge_fault` entry compiled out by `#ifdef`) is part of
+        // that root's path, with its confidence and its ops table, not a
+        // root of its own. Then the shape roots search on their own (through
+        // the functions the first wave reached, too) and give a chain to the
+        // functions no callback reaches. Within a wave every reachable
+        // function gets the shortest chain, ties going to the earlier root,
+        // and no chain has more than `maxChain` functions: so a function's
+        // context depends only on the chains that lead to it, never on how
+        // far another function's chain went.
+        let maxChain = faultContext.maxChain ?? Int.max
         var reach: [String: Reach] = [:]
-        var queue: [String] = []
-        var head = 0
-        func spread() {
+        for wave in [true, false] {
+            var found: [String: Reach] = [:]
+            var queue: [String] = []
+            for (index, root) in roots.enumerated() where (root.binding != nil) == wave && found[root.usr] == nil {
+                found[root.usr] = Reach(rootIndex: index, path: [root.usr])
+                queue.append(root.usr)
+            }
+            var head = 0
             while head < queue.count {
                 let usr = queue[head]
                 head += 1
-                guard let function = functions[usr], let current = reach[usr] else { continue }
+                guard let function = functions[usr], let current = found[usr], current.path.count < maxChain
+                else { continue }
                 for call in function.calls {
-                    guard let callee = call.calleeUSR, functions[callee] != nil, reach[callee] == nil else { continue }
-                    reach[callee] = Reach(rootIndex: current.rootIndex, path: current.path + [callee])
+                    guard let callee = call.calleeUSR, functions[callee] != nil, found[callee] == nil else { continue }
+                    found[callee] = Reach(rootIndex: current.rootIndex, path: current.path + [callee])
                     queue.append(callee)
                 }
             }
-        }
-        for wave in [true, false] {
-            for (index, root) in roots.enumerated() where (root.binding != nil) == wave && reach[root.usr] == nil {
-                reach[root.usr] = Reach(rootIndex: index, path: [root.usr])
-                queue.append(root.usr)
-            }
-            spread()
+            reach.merge(found) { first, _ in first }
         }
         self.reach = reach
+        self.maxChain = maxChain
 
         var callers: [String: [String]] = [:]
         for function in definitionOrder {
@@ -139,13 +146,16 @@ public struct Program: Sendable {
         // Backwards from `usr`: for each function that reaches it, the next
         // function on a shortest way there.
         var next: [String: String] = [usr: usr]
+        var depth: [String: Int] = [usr: 1]
         var queue = [usr]
         var head = 0
         while head < queue.count {
             let current = queue[head]
             head += 1
+            guard depth[current, default: 1] < maxChain else { continue }
             for caller in callers[current] ?? [] where next[caller] == nil {
                 next[caller] = current
+                depth[caller] = depth[current, default: 1] + 1
                 queue.append(caller)
             }
         }

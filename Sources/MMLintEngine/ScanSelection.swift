@@ -36,6 +36,7 @@ extension Engine {
             callbackFields: Array(Set(knowledge.faultContext.callbacks.flatMap(\.fields))).sorted(),
             callbackStructs: knowledge.faultContext.callbackStructs.sorted(),
             faultTypedef: knowledge.faultContext.signature.returns, threads: threads)
+        prefilter.chainLimit = knowledge.faultContext.maxChain
         for rule in ruleData {
             let evidence = rule.evidence ?? RuleKnowledge.Evidence()
             guard evidence.speaks(at: kernelVersion) else { continue }
@@ -57,9 +58,22 @@ extension Engine {
                 prefilter.groups.append(base)
             }
             if evidence.roots == true { prefilter.rootsAreEvidence = true }
-            if evidence.holders == true { prefilter.holdersNeeded = true }
+            if evidence.holders == true {
+                prefilter.holdersNeeded = true
+                // A holders rule names its flags in `needs` and their setters
+                // in `setters`: what counts as setting one around an installer.
+                if let data = try? knowledge.ruleData(rule.id, as: HolderNames.self) {
+                    prefilter.holderNames.formUnion(data.needs.values.joined())
+                    prefilter.holderNames.formUnion(data.setters.values.joined())
+                }
+            }
         }
         return prefilter
+    }
+
+    private struct HolderNames: Decodable {
+        var needs: [String: [String]]
+        var setters: [String: [String]]
     }
 
     /// Chooses the files of a scan to parse. `files` are the scan's C

@@ -165,6 +165,50 @@ struct NameGraph {
         return seen
     }
 
+    /// How far each node is from the seeds, forward (`reverse` false: from
+    /// the seeds to the node) or backward (from the node to the seeds),
+    /// counting only the nodes `counts` accepts (function definitions) on
+    /// the way, the far end included and the near end not: a seed is at 0,
+    /// a function it calls at 1, whatever a layer or a macro stands between.
+    /// Nodes farther than `limit` (and those not reached) are `UInt8.max`.
+    /// A breadth-first search in levels: free steps stay in the level.
+    func distances(from seeds: [UInt32], reverse: Bool, limit: Int, counts: (UInt32) -> Bool) -> [UInt8] {
+        precondition(limit < Int(UInt8.max), "a chain bound below 255")
+        var distance = [UInt8](repeating: .max, count: nodeCount)
+        let offsets = reverse ? reverseOffsets : forwardOffsets
+        let edges = reverse ? reverseSources : forwardTargets
+        let extra = reverse ? extraReverse : extraForward
+        var level: [UInt32] = []
+        for seed in seeds where distance[Int(seed)] != 0 {
+            distance[Int(seed)] = 0
+            level.append(seed)
+        }
+        var depth = 0
+        while !level.isEmpty {
+            var next: [UInt32] = []
+            var head = 0
+            while head < level.count {
+                let node = level[head]
+                head += 1
+                // Backward, the step's cost is the node stepped from (the
+                // callee); forward, the node stepped to.
+                let fromCost = reverse && counts(node) ? 1 : 0
+                func visit(_ target: UInt32) {
+                    let cost = reverse ? fromCost : (counts(target) ? 1 : 0)
+                    let reach = depth + cost
+                    guard reach <= limit, Int(distance[Int(target)]) > reach else { return }
+                    distance[Int(target)] = UInt8(reach)
+                    if cost == 0 { level.append(target) } else { next.append(target) }
+                }
+                for edge in Int(offsets[Int(node)])..<Int(offsets[Int(node) + 1]) { visit(edges[edge]) }
+                if !extra.isEmpty, let more = extra[node] { for target in more { visit(target) } }
+            }
+            level = next.filter { Int(distance[Int($0)]) == depth + 1 }
+            depth += 1
+        }
+        return distance
+    }
+
     /// The seeds and every node one of them reaches.
     func reachable(from seeds: [UInt32]) -> NodeSet {
         closure(seeds, offsets: forwardOffsets, edges: forwardTargets, extra: extraForward) { _ in true }

@@ -186,6 +186,13 @@ public struct Prefilter: Sendable {
     /// needed, with their callers and callees (the rule looks there for the
     /// flags its inserts need).
     public var holdersNeeded = false
+    /// What sets the flags an install needs (the flags, and the calls that
+    /// set one): of the installing function's callers and callees, only
+    /// those on the way to a function spelling one are needed. Empty: all.
+    public var holderNames: Set<String> = []
+    /// The most functions a finding's chain may have, root and host
+    /// included (`FaultContextKnowledge.maxChain`); nil for no bound.
+    public var chainLimit: Int?
     /// The rules' evidence, one group per kind (see `EvidenceGroup`),
     /// besides the APIs and members above (which make one group per scope).
     public var groups: [EvidenceGroup] = []
@@ -215,7 +222,8 @@ public struct Prefilter: Sendable {
     public var description: String {
         ([scanVocabulary.callbackFields.joined(separator: ","), scanVocabulary.callbackStructs.joined(separator: ","),
           scanVocabulary.members.joined(separator: ","), scanVocabulary.memberWrites.joined(separator: ","),
-          faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : "", "local"]
+          faultTypedef, rootsAreEvidence ? "roots" : "", holdersNeeded ? "holders" : "", "local",
+          chainLimit.map { "chain\($0)" } ?? "", holderNames.sorted().joined(separator: ",")]
          + allGroups.map(\.description).sorted()).joined(separator: "|")
     }
 
@@ -288,7 +296,7 @@ public struct Prefilter: Sendable {
 
     /// The watched names: the groups' names and types, and the typedef.
     private var watched: [String] {
-        var names = watchedNames(fault: true).union(watchedNames(fault: false)).union([faultTypedef])
+        var names = watchedNames(fault: true).union(watchedNames(fault: false)).union([faultTypedef]).union(holderNames)
         for group in allGroups { names.formUnion(group.declared.union(group.helperTypes).union(group.sanctioned)) }
         return names.sorted()
     }

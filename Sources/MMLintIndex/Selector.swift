@@ -72,6 +72,13 @@ struct Selector {
     var generator: [Bool] = []
 
     var reasons: [Int: Set<String>] = [:]
+    /// The most functions a finding's chain may have (`Prefilter.chainLimit`).
+    let chainLimit: Int?
+    /// `Prefilter.holderNames`.
+    let holderNames: [UInt32]
+    /// The expansions whose sources wait for the chains to be known, and
+    /// the matcher of their arguments (`selectExpansions`).
+    var pendingExpansions: ([Expansion], PieceMatcher)?
 
     /// Node ids: definitions first, then four layers per name slot, each the
     /// union of the next: object-like macros ⊂ macros and header functions
@@ -97,6 +104,8 @@ struct Selector {
                   helperDepth: group.helperDepth, helperTypes: Set(group.helperTypes.map(id)))
         }
         rootsAreEvidence = prefilter.rootsAreEvidence
+        chainLimit = prefilter.chainLimit
+        holderNames = prefilter.holderNames.sorted().map(id)
         holdersNeeded = prefilter.holdersNeeded
         typedef = id(prefilter.faultTypedef)
         interner = names
@@ -147,7 +156,7 @@ struct Selector {
         }
         let nameCount = interner.count
         slot = [Int32](repeating: -1, count: nameCount)
-        for name in faultAPIs.union(anywhereAPIs).sorted() { assignSlot(name) }
+        for name in faultAPIs.union(anywhereAPIs).union(holderNames).sorted() { assignSlot(name) }
         for definition in definitions { assignSlot(definition.name) }
 
         var counts = [Int32](repeating: 0, count: slotCount + 1)
@@ -320,7 +329,7 @@ struct Selector {
         var from: [UInt32] = []
         var to: [UInt32] = []
         let callsArgument = macros(handingArgumentsTo: .callsParameter)
-        let watchedNames = faultAPIs.union(anywhereAPIs)
+        let watchedNames = faultAPIs.union(anywhereAPIs).union(holderNames)
         let parts = parallelMap(over: definitions.count) { range in
             var counts: [UInt32] = []
             counts.reserveCapacity(range.count)
@@ -431,8 +440,16 @@ struct Selector {
         var localAnywhere: NodeSet
         var faultHosts: [UInt32] = []
         var anywhereHosts: [UInt32] = []
-        /// Helpers whose bodies a host's finding reads (`EvidenceGroup.helperDepth`).
-        var helpers: [UInt32] = []
+        /// Per group with helpers (`EvidenceGroup.helperDepth`): the hosts
+        /// that call one, and every helper of the group.
+        var helperGroups: [HelperGroup] = []
+
+        struct HelperGroup {
+            var fault: Bool
+            var callers: [UInt32]
+            var helpers: NodeSet
+            var depth: Int
+        }
     }
 
     /// Each group's hosts: the functions whose own body, or a macro
@@ -442,7 +459,6 @@ struct Selector {
     /// also those calling a helper, and the helpers that call leads to.
     func evidence(graph: NameGraph) -> Evidence {
         var result = Evidence(localFault: NodeSet(count: nodeCount), localAnywhere: NodeSet(count: nodeCount))
-        var helperSet = NodeSet(count: nodeCount)
         for group in groups {
             var closure = localReaching(seeds(group.names), graph: graph)
             for set in group.also { closure.formIntersection(localReaching(seeds(set), graph: graph)) }
@@ -470,13 +486,8 @@ struct Selector {
                 let allHelpers = (0..<definitions.count).filter { all[$0] }
                 let callers = localReaching(allHelpers.map(UInt32.init), graph: graph)
                 let callingHosts = (0..<definitions.count).filter { callers[$0] && !all[$0] && isHost($0) }
-                // The helpers the hosts' calls lead to, level by level.
-                var frontier = callingHosts.map(UInt32.init)
-                for _ in 0..<group.helperDepth where !frontier.isEmpty {
-                    frontier = localCallees(of: frontier, graph: graph).filter {
-                        all[Int($0)] && helperSet.insert(Int($0))
-                    }
-                }
+                result.helperGroups.append(Evidence.HelperGroup(
+                    fault: group.fault, callers: callingHosts.map(UInt32.init), helpers: all, depth: group.helperDepth))
                 hosts = Array(Set(hosts + callingHosts)).sorted()
             }
             // What an expansion spells: with declared types, only macros that spell one too.
@@ -492,8 +503,24 @@ struct Selector {
             }
             if group.fault { result.faultHosts += hosts.map(UInt32.init) } else { result.anywhereHosts += hosts.map(UInt32.init) }
         }
-        result.helpers = (0..<definitions.count).filter { helperSet[$0] }.map(UInt32.init)
         return result
+    }
+
+    /// The helpers whose bodies the findings of the relevant hosts read:
+    /// from each relevant host that calls a helper (a fault group's host
+    /// only when it is on a fault path), the helpers its calls lead to,
+    /// level by level.
+    func helpers(of evidence: Evidence, relevant: NodeSet, graph: NameGraph) -> [UInt32] {
+        var kept = NodeSet(count: nodeCount)
+        for group in evidence.helperGroups {
+            var frontier = group.callers.filter { !group.fault || relevant[Int($0)] }
+            for _ in 0..<group.depth where !frontier.isEmpty {
+                frontier = localCallees(of: frontier, graph: graph).filter {
+                    group.helpers[Int($0)] && kept.insert(Int($0))
+                }
+            }
+        }
+        return (0..<definitions.count).filter { kept[$0] }.map(UInt32.init)
     }
 
     /// The nodes on a path to a host, by scope (hosts included).
@@ -519,10 +546,19 @@ struct Selector {
     /// storing a generated name, and each expanding source whose expansion
     /// may matter: it reaches an anywhere API (a generated function may hold
     /// the call), or is a root, or something calls a generated name.
-    mutating func generatedFunctions(paths: Paths, evidence: Evidence, faultTypes: NodeSet)
+    mutating func generatedFunctions(paths: Paths, evidence: Evidence, faultTypes: NodeSet, graph: NameGraph)
         -> (edges: [(from: UInt32, to: UInt32)], roots: [UInt32], hosts: (fault: [UInt32], anywhere: [UInt32])) {
+        // With a chain bound, an expansion matters when its functions can
+        // reach a host within the bound (they are at least one call below
+        // a root): farther, no chain through them is short enough.
+        let near = chainLimit.map { limit in
+            graph.distances(from: evidence.faultHosts + evidence.anywhereHosts, reverse: true,
+                            limit: max(0, limit - 2), counts: isCounted)
+        }
         func matters(_ node: Int) -> Bool {
-            evidence.localFault[node] || evidence.localAnywhere[node] || paths.fault[node] || paths.anywhere[node]
+            if evidence.localFault[node] || evidence.localAnywhere[node] { return true }
+            if let near { return near[node] != .max }
+            return paths.fault[node] || paths.anywhere[node]
         }
         var generators: [UInt64: [UInt32]] = [:]
         for (index, definition) in definitions.enumerated() where generator[index] && matters(index) {
@@ -544,7 +580,6 @@ struct Selector {
 
         // Calls and bindings of generated names: among the names nothing defines.
         let matcher = PieceMatcher(expansions)
-        var called = Set<Int>()
         var stored = Set<Int>()
         // Many expansions share their nodes (every MODULE_DEVICE_TABLE is
         // one macro): each caller gets one edge per distinct node, and a
@@ -560,7 +595,6 @@ struct Selector {
                 } else {
                     var distinct = Set<UInt32>()
                     for expansion in matcher.owners(of: shard.undefined.bytes(of: callee)) {
-                        called.insert(expansion)
                         distinct.formUnion(expansions[expansion].nodes)
                     }
                     nodes = Array(distinct)
@@ -593,13 +627,45 @@ struct Selector {
         for (index, expansion) in expansions.enumerated() {
             let root = stored.contains(index) || faultTypes[Int(expansion.macro)] || writesBindings[Int(expansion.macro)]
             if root { roots += expansion.nodes }
-            if isSource(expansion.file) && (expansion.anywhere || root || called.contains(index)) {
+            if isSource(expansion.file) && expansion.anywhere {
                 select(expansion.file, "expands \(name(expansion.macro)), which may define functions holding evidence")
             }
+            expansions[index].root = root
             hosts.fault += expansion.nodes.filter { evidence.localFault[Int($0)] }
             hosts.anywhere += expansion.nodes.filter { evidence.localAnywhere[Int($0)] }
         }
+        pendingExpansions = (expansions, matcher)
         return (edges, roots, hosts)
+    }
+
+    /// The expanding sources whose generated functions can be on a chain
+    /// (`generatedFunctions` defers them until the chains are known): an
+    /// expansion that is a root on a chain, or one whose arguments a name
+    /// called from a function on a chain contains. Each site on its own: a
+    /// macro's node stands for all its expansions, but a call names one.
+    mutating func selectExpansions(relevant: NodeSet) {
+        guard let (expansions, matcher) = pendingExpansions else { return }
+        pendingExpansions = nil
+        var chosen = Set<Int>()
+        for (index, expansion) in expansions.enumerated()
+        where !expansion.anywhere && expansion.root && expansion.nodes.contains(where: { relevant[Int($0)] }) {
+            chosen.insert(index)
+        }
+        for (number, shard) in shards.enumerated() {
+            let offset = shardStart[number]
+            var seen = Set<UInt32>()
+            for (callee, definition) in shard.undefinedCalls
+            where relevant[offset + Int(definition)] && seen.insert(callee).inserted {
+                for owner in matcher.owners(of: shard.undefined.bytes(of: callee))
+                where !expansions[owner].anywhere && expansions[owner].nodes.contains(where: { relevant[Int($0)] }) {
+                    chosen.insert(owner)
+                }
+            }
+        }
+        for index in chosen.sorted() where isSource(expansions[index].file) {
+            select(expansions[index].file,
+                   "expands \(name(expansions[index].macro)), which may define functions on a chain")
+        }
     }
 
     /// A macro expansion at file scope that reaches a watched API.
@@ -610,6 +676,9 @@ struct Selector {
         var nodes: [UInt32]
         var anywhere: Bool
         var arguments: [[UInt8]]
+        /// A generated name is stored into a callback field, or the macro
+        /// can write the handler's shape or a binding itself.
+        var root = false
     }
 
     /// Which of many short pieces (an expansion's arguments) occur in a
@@ -706,7 +775,7 @@ struct Selector {
         // generated function is a call, not the caller's own text.
         let evidence = self.evidence(graph: graph)
         var paths = Paths(graph: graph, evidence: evidence)
-        let generated = generatedFunctions(paths: paths, evidence: evidence, faultTypes: faultTypes)
+        let generated = generatedFunctions(paths: paths, evidence: evidence, faultTypes: faultTypes, graph: graph)
         if !generated.edges.isEmpty || !generated.roots.isEmpty || !generated.hosts.fault.isEmpty
             || !generated.hosts.anywhere.isEmpty {
             graph.add(generated.edges)
@@ -717,18 +786,20 @@ struct Selector {
         if ProcessInfo.processInfo.environment["MMLINT_PREFILTER_STATS"] != nil { stats(graph: graph, reached: reached) }
         var relevant = NodeSet(count: nodeCount)
         // A finding's chain is the shortest from the roots: every node on a
-        // path from a root to a host. A host of an anywhere rule holds its
-        // finding whether or not a root reaches it.
-        for node in 0..<nodeCount where reached[node] && (paths.fault[node] || paths.anywhere[node]) {
-            relevant.insert(node)
-        }
+        // path from a root to a host, of at most `chainLimit` functions.
+        // A host of an anywhere rule holds its finding whether or not a root
+        // reaches it.
+        let onPath = self.onPaths(graph: graph, roots: roots, reached: reached, paths: paths,
+                                  faultHosts: evidence.faultHosts + generated.hosts.fault,
+                                  anywhereHosts: evidence.anywhereHosts + generated.hosts.anywhere)
+        for node in 0..<nodeCount where onPath.fault[node] || onPath.anywhere[node] { relevant.insert(node) }
         var anywhereHosts = NodeSet(count: nodeCount)
         for host in evidence.anywhereHosts + generated.hosts.anywhere {
             relevant.insert(Int(host))
             anywhereHosts.insert(Int(host))
         }
         var helpers = NodeSet(count: nodeCount)
-        for helper in evidence.helpers {
+        for helper in self.helpers(of: evidence, relevant: relevant, graph: graph) {
             relevant.insert(Int(helper))
             helpers.insert(Int(helper))
         }
@@ -736,12 +807,13 @@ struct Selector {
             for root in roots { relevant.insert(Int(root)) }
         }
 
+        selectExpansions(relevant: relevant)
         for file in unreadable { select(file, "cannot be read") }
         for (index, definition) in definitions.enumerated()
         where !definition.isMacro && isSource(definition.file) && !shadowed[index] && relevant[index] {
-            let why = reached[index] && paths.fault[index] ? "on a fault path"
+            let why = onPath.fault[index] ? "on a fault path\(onPath.distances(index))"
                 : anywhereHosts[index] ? "holds evidence of an anywhere rule"
-                : reached[index] && paths.anywhere[index] ? "on a fault path to evidence of an anywhere rule"
+                : onPath.anywhere[index] ? "on a fault path to evidence of an anywhere rule\(onPath.distances(index))"
                 : helpers[index] ? "a helper a host's finding reads" : "a fault root"
             select(definition.file, "defines \(name(definition.name)) at line \(definition.line) (\(why))")
         }
@@ -766,6 +838,60 @@ struct Selector {
                 unreadable: unreadable.count))
     }
 
+    /// The nodes on a chain from a root to a host of each scope. Unbounded,
+    /// that is every node a root reaches that reaches a host. With
+    /// `chainLimit` K, a node `f` is on one when the functions on its way
+    /// from the nearest root (`f` included, the root not) and on its way to
+    /// the nearest host (the host included, `f` not) number at most K - 1:
+    /// then a chain of at most K functions can pass through `f`. The token
+    /// graph has every call the analysis sees (and more), so these
+    /// distances are at most the analysis's, and every function of a chain
+    /// the analysis reports (at most K functions, `Program`'s bound) is kept.
+    func onPaths(graph: NameGraph, roots: [UInt32], reached: NodeSet, paths: Paths,
+                 faultHosts: [UInt32], anywhereHosts: [UInt32]) -> OnPath {
+        var fault = NodeSet(count: nodeCount)
+        var anywhere = NodeSet(count: nodeCount)
+        guard let limit = chainLimit else {
+            for node in 0..<nodeCount where reached[node] {
+                if paths.fault[node] { fault.insert(node) }
+                if paths.anywhere[node] { anywhere.insert(node) }
+            }
+            return OnPath(fault: fault, anywhere: anywhere)
+        }
+        let counts = isCounted
+        let steps = max(0, limit - 1)
+        let fromRoots = graph.distances(from: roots, reverse: false, limit: steps, counts: counts)
+        let toFault = graph.distances(from: faultHosts, reverse: true, limit: steps, counts: counts)
+        let toAnywhere = graph.distances(from: anywhereHosts, reverse: true, limit: steps, counts: counts)
+        for node in 0..<nodeCount where fromRoots[node] != .max {
+            let near = Int(fromRoots[node])
+            if toFault[node] != .max && near + Int(toFault[node]) <= steps { fault.insert(node) }
+            if toAnywhere[node] != .max && near + Int(toAnywhere[node]) <= steps { anywhere.insert(node) }
+        }
+        return OnPath(fault: fault, anywhere: anywhere, fromRoots: fromRoots, toHosts: zip(toFault, toAnywhere).map(min))
+    }
+
+    /// Whether a node counts as a function of a chain (macros and layers do not).
+    var isCounted: (UInt32) -> Bool {
+        let functions = definitions.count
+        let isFunction = definitions.map { !$0.isMacro }
+        return { Int($0) < functions && isFunction[Int($0)] }
+    }
+
+    struct OnPath {
+        var fault: NodeSet
+        var anywhere: NodeSet
+        /// With a chain bound: each node's distance from the nearest root
+        /// and to the nearest host, in functions.
+        var fromRoots: [UInt8] = []
+        var toHosts: [UInt8] = []
+
+        func distances(_ node: Int) -> String {
+            guard node < fromRoots.count else { return "" }
+            return ", \(fromRoots[node]) calls from a root, \(toHosts[node]) to evidence"
+        }
+    }
+
     /// Per group, on stderr: its hosts, and the functions on a path from a
     /// root to them (to see which evidence keeps much of a tree).
     func stats(graph: NameGraph, reached: NodeSet) {
@@ -780,7 +906,7 @@ struct Selector {
             let onPath = (0..<definitions.count).filter { reached[$0] && paths[$0] && !definitions[$0].isMacro }
             let sample = hosts.prefix(12).map { name(definitions[Int($0)].name) }.joined(separator: " ")
             let names = group.names.prefix(3).map(name).joined(separator: ",")
-            FileHandle.standardError.write(("prefilter: group \(names)…: \(hosts.count) hosts, \(evidence.helpers.count) helpers, "
+            FileHandle.standardError.write(("prefilter: group \(names)…: \(hosts.count) hosts, \(evidence.helperGroups.map(\.callers.count).reduce(0, +)) hosts calling helpers, "
                 + "\(onPath.count) on root paths; hosts: \(sample)\n").data(using: .utf8)!)
         }
     }
@@ -817,13 +943,32 @@ struct Selector {
             }
         }
         guard !installers.isEmpty else { return }
-        let callers = localReaching(installers, graph: graph)
-        var around = (0..<definitions.count).filter { callers[$0] && !definitions[$0].isMacro }.map(UInt32.init)
-        var seen = Set(installers)
-        var frontier = installers
-        for _ in 0..<2 {
-            frontier = localCallees(of: frontier, graph: graph).filter { seen.insert($0).inserted }
-            around += frontier
+        var around: [UInt32]
+        if holderNames.isEmpty {
+            let callers = localReaching(installers, graph: graph)
+            around = (0..<definitions.count).filter { callers[$0] && !definitions[$0].isMacro }.map(UInt32.init)
+            var seen = Set(installers)
+            var frontier = installers
+            for _ in 0..<2 {
+                frontier = localCallees(of: frontier, graph: graph).filter { seen.insert($0).inserted }
+                around += frontier
+            }
+        } else {
+            // The rule looks for a flag (or a call setting one) in the
+            // installer, its callees two levels down and its direct callers:
+            // only the functions on the way from the installer to one that
+            // spells it can change its answer. (The names are watched: each
+            // has its node, defined or not.)
+            let spells = localReaching(seeds(holderNames), graph: graph)
+            let spellers = (0..<definitions.count).filter { spells[$0] && !definitions[$0].isMacro }.map(UInt32.init)
+            let down = graph.distances(from: installers, reverse: false, limit: 2, counts: isCounted)
+            let up = graph.distances(from: installers, reverse: true, limit: 1, counts: isCounted)
+            let toSpeller = graph.distances(from: spellers, reverse: true, limit: 2, counts: isCounted)
+            around = (0..<definitions.count).filter { index in
+                guard !definitions[index].isMacro, toSpeller[index] != .max else { return false }
+                return (down[index] != .max && Int(down[index]) + Int(toSpeller[index]) <= 2)
+                    || (up[index] == 1 && toSpeller[index] == 0)
+            }.map(UInt32.init)
         }
         for node in Set(around) where Int(node) < definitions.count {
             let definition = definitions[Int(node)]

@@ -339,6 +339,15 @@ final class PrefilterTests: XCTestCase {
                   selects: ["mmap.c"], findings: 1)
     }
 
+    func testChainsLongerThanTheBoundKeepNoFile() throws {
+        try check("chain-bound", rules: ["mm-remap-in-fault"], selects: ["near.c", "near_map.c"], findings: 1)
+    }
+
+    func testInstallersKeepOnlyTheCalleesThatCanSetTheFlag() throws {
+        try check("holder-setter", rules: ["mm-insert-needs-flags"],
+                  selects: ["cam_fault.c", "cam_flags.c", "cam_mmap.c", "cam_prepare.c"], findings: 0)
+    }
+
     func testRwsemCallsCountOnlyOnTheMmapLock() throws {
         try check("mmap-lock-argument", rules: ["mm-fault-mmap-lock"], selects: ["a_wait.c"], findings: 2)
     }

@@ -76,7 +76,12 @@ import Glibc
 /// function spelling a call of a helper is a host too, and the helpers its
 /// calls lead to are kept. A node is on a *fault path* when it reaches a
 /// host of a fault group, on an *anywhere path* when it reaches a host of
-/// an anywhere group. *Roots*: functions whose declaration before the name
+/// an anywhere group; with a chain bound K (`chainLimit`, the `max-chain`
+/// of `rules/fault-context.yaml`, which `Program` applies too), only when
+/// the functions between the nearest root and it (it included) and
+/// between it and the nearest host (the host included) number at most
+/// K - 1. Macros and layers count nothing, so a distance in the model is at
+/// most the analysis's chain length between the same functions. *Roots*: functions whose declaration before the name
 /// has the fault typedef (or a macro spelling it), and every name written
 /// into a callback field (`.field = …`, `->field = …`, positional
 /// initializers of the callback structs), or handed to a macro that writes
@@ -109,16 +114,22 @@ import Glibc
 ///    a header function is in the program only if a parsed source pulls it in.
 /// 4. Functions a macro expansion defines have names no file spells; for
 ///    each file-scope expansion (`DEFINE_X(name)`, `SYSCALL_DEFINE1(…) {`)
-///    that spells evidence or is on a path, identifiers no file defines that
-///    contain one of its arguments are taken for its functions: their
-///    callers get an edge to the expansion (a host when it spells evidence),
-///    sources storing them are selected, and so is the expanding source when
-///    the expansion spells an anywhere group's evidence, is a root (it can
-///    write the handler's shape or a binding), or is called.
+///    that spells evidence or reaches a host (within K - 2 functions, with
+///    a bound: its functions are at least one call below a root),
+///    identifiers no file defines that contain one of its arguments are
+///    taken for its functions: their callers get an edge to the expansion
+///    (a host when it spells evidence), sources storing them are selected,
+///    and so is the expanding source when the expansion spells an anywhere
+///    group's evidence, is a relevant root (it can write the handler's
+///    shape or a binding), or a relevant function calls a name containing
+///    one of this expansion's own arguments.
 /// 7. Holders (`holdersNeeded`): every source installing an ops table that
 ///    holds a relevant root (`vma->vm_ops = &foo_vm_ops`, or a table's
 ///    `.vm_ops = …`), and the sources of the installing function's callers
-///    and of its callees to two levels.
+///    and of its callees to two levels that spell one of `holderNames` (a
+///    flag, or a call setting one) or, for a callee, call one that does:
+///    the rule asks only whether one of those functions sets the flag, and
+///    a function it passes on the way must be there for it to look.
 /// 5. The other sources of a selected source's translation unit.
 /// 6. For each non-static function a selected source defines that another
 ///    source defines first and that is on a path or a kept helper, that source:
@@ -128,7 +139,11 @@ import Glibc
 /// ## Why no finding is lost
 ///
 /// Take a finding of the whole analysis: a call of API `a` (or a write, a
-/// return) in `f`, with the chain `r = f0 → … → fk = f`. `f` is a host of
+/// return) in `f`, with the chain `r = f0 → … → fk = f`, k < K (`Program`
+/// reports no longer chain, and its first wave's chains do not depend on
+/// the second's: a function's context depends only on the chains leading
+/// to it, so each `fi` is at most i functions from a root and k - i from a
+/// host in the model). `f` is a host of
 /// the rule's group (above: what the rule judges is no wider), every `fi`
 /// reaches `f` and is reached from `r`, so every `fi` is relevant, and so
 /// is `f` for an anywhere rule without a chain (the model's edges cover the

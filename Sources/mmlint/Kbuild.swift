@@ -104,14 +104,17 @@ struct Kbuild: ParsableCommand {
     func check(in directory: String) throws(EngineError) -> Status {
         let entry = try KbuildCheckerArguments.entry(kbuildArguments, directory: directory)
         let file = entry.file
-        guard let root = KernelTree.root(containing: file) else {
-            throw .input("\(file): not inside a kernel source tree (no Makefile with VERSION and a Kconfig above it)")
-        }
+        // A C file kbuild generated in the O= folder is not in the source
+        // tree: the build's `source` link (or the folder itself) names it.
+        let fileRoot = KernelTree.root(containing: file)
+        let root = fileRoot ?? KernelTree.root(containing: Self.sourceTree(of: directory)) ?? directory
         let engine = try ruleSources.engine(ruleIDs: rules, root: root)
         let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                               rulesFingerprint: engine.knowledge.fingerprint)
         let database = CompileDatabase(entries: [entry], path: file, origin: "kbuild's checker arguments")
-        let result = engine.analyze(AnalysisOptions(files: [file], compileDatabase: database, jobs: 1, cache: cache))
+        let result = engine.analyze(AnalysisOptions(files: [file], compileDatabase: database, jobs: 1,
+                                                    kernelVersion: fileRoot == nil ? KernelVersion(kernelRoot: root) : nil,
+                                                    cache: cache))
         for warning in result.warnings { printError("mmlint: warning: " + warning) }
         let shown = { (path: String) in Paths.relative(path, to: directory) }
         let record = record(objtree: directory)
@@ -139,6 +142,15 @@ struct Kbuild: ParsableCommand {
         let text = GCCReporter.render(mine, display: shown)
         if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
         return werror && !mine.isEmpty ? .findings : .clean
+    }
+
+    /// The source tree of a build folder: its `source` link (an O= build),
+    /// else the folder itself.
+    static func sourceTree(of directory: String) -> String {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/source") else {
+            return directory
+        }
+        return Paths.normalize(target, relativeTo: directory)
     }
 
     /// Whether a finding is this file's to print: its call is written here,

@@ -150,6 +150,34 @@ final class KbuildCheckerTests: XCTestCase {
         XCTAssertEqual(try run(["kbuild", "--report", "--record-dir", root + "/.record"], in: root).status, 1)
     }
 
+    /// A C file kbuild generated in the O= folder, outside the source tree:
+    /// checked all the same, the tree found through the folder's `source` link.
+    func testGeneratedFileInTheBuildFolder() throws {
+        let root = try makeTree()
+        let out = try temporaryDirectory(self)
+        try FileManager.default.createSymbolicLink(atPath: out + "/source", withDestinationPath: root)
+        try FileManager.default.createDirectory(atPath: out + "/gen", withIntermediateDirectories: true)
+        try """
+            static vm_fault_t gen_fault(struct vm_fault *vmf)
+            {
+            \tstruct vm_area_struct *vma = vmf->vma;
+
+            \tif (remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff, vma->vm_end - vma->vm_start, vma->vm_page_prot))
+            \t\treturn VM_FAULT_SIGBUS;
+            \treturn VM_FAULT_NOPAGE;
+            }
+
+            const struct vm_operations_struct gen_vm_ops = {
+            \t.fault = gen_fault,
+            };
+
+            """.write(toFile: out + "/gen/gen.c", atomically: true, encoding: .utf8)
+        let check = try run(["kbuild", "--record-dir", out + "/.record", "--no-cache"] + Self.kbuildFlags + ["gen/gen.c"], in: out)
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stderr.hasPrefix("gen/gen.c:5:6: warning: remap_pfn_range() maps a whole range"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("gen/gen.c:5:6: note: chain: .fault of gen_vm_ops → gen_fault → remap_pfn_range"), check.stderr)
+    }
+
     func testReportWithoutABuildSaysWhatToDo() throws {
         let root = try makeTree()
         let report = try run(["kbuild", "--report", "--record-dir", root + "/.record"], in: root)

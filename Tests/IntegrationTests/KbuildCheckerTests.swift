@@ -60,6 +60,14 @@ final class KbuildCheckerTests: XCTestCase {
         XCTAssertEqual(report.status, 1, report.stderr)
         XCTAssertEqual(report.stdout.components(separatedBy: "\n").filter { $0.contains(": warning: ") }.count, 1, report.stdout)
         XCTAssertTrue(report.stdout.contains(place + "warning: "), report.stdout)
+
+        // One file, the kchecker way, from the top of the (view of the) tree.
+        let kchecker = try runProcess("/usr/bin/env", [
+            "MMLINT=" + executable, "MMLINT_KBUILD=--record-dir \(run.scratch)/record --cache-dir \(run.scratch)/facts",
+            Self.repo + "/scripts/mmlint-kchecker", "O=" + run.scratch + "/out", "drivers/vfio/pci/vfio_pci_core.c",
+        ], in: run.scratch + "/src")
+        XCTAssertEqual(kchecker.status, 0, kchecker.stderr)
+        XCTAssertEqual(Set(mmlintLines(kchecker.stderr).map(Self.relative)), Set(diagnostics.map(Self.relative)), kchecker.stderr)
     }
 
     /// 6.12 maps the faulting page only: the build checks every file and

@@ -1,6 +1,6 @@
 import Foundation
 import MMLintCore
-import MMLintReporters
+@testable import MMLintReporters
 import XCTest
 
 /// SARIF as code-scanning services take it: rule help and help links, stable
@@ -150,5 +150,24 @@ final class SARIFCodeScanningTests: XCTestCase {
         // The validator does reject what breaks the schema.
         try #"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]}"#.write(toFile: work + "/bad.sarif", atomically: true, encoding: .utf8)
         XCTAssertNotEqual(try runCommand(Self.validator, ["validate", work + "/bad.sarif"]).status, 0)
+    }
+}
+
+/// The 10 MB limit is on the gzipped file: measured by gzip, only when the
+/// plain text could be over it.
+final class SARIFGzipLimitTests: XCTestCase {
+    func testGzippedSizeIsMeasuredPastTheLimitOnly() throws {
+        XCTAssertNil(SARIFReporter.gzippedSize(String(repeating: "a", count: 1000)))
+        // Plain text over the limit that gzip shrinks far below it.
+        let compressible = String(repeating: "{\"ruleId\": \"mm-remap-in-fault\"}\n", count: 400_000)
+        let small = try XCTUnwrap(SARIFReporter.gzippedSize(compressible))
+        XCTAssertLessThan(small, 1_000_000)
+        // Random base64 stays over it gzipped.
+        let urandom = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
+        let random = urandom.readData(ofLength: 11_000_000).base64EncodedString()
+        try urandom.close()
+        let large = try XCTUnwrap(SARIFReporter.gzippedSize(random))
+        XCTAssertGreaterThan(large, 10_000_000)
+        XCTAssertLessThan(large, random.utf8.count)
     }
 }

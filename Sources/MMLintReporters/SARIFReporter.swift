@@ -171,28 +171,37 @@ public enum SARIFReporter {
     static let limitID = "mmlint-sarif-over-limit"
 
     /// The gzipped size of `text`, by gzip itself; nil when it cannot be
-    /// over the limit anyway (gzip never makes JSON bigger) or gzip is
-    /// missing (then the raw size stands in).
+    /// over the limit anyway (JSON never grows gzipped). When gzip cannot
+    /// be run, the plain size stands in: over the limit, said so.
     static func gzippedSize(_ text: String) -> Int? {
         let raw = text.utf8.count
         guard raw > gzippedByteLimit else { return nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard let gzip = path.split(separator: ":").map({ String($0) + "/gzip" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return raw }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -c | wc -c"]
+        process.executableURL = URL(fileURLWithPath: gzip)
+        process.arguments = ["-c"]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return raw }
+        // Written from another thread: gzip's output must be read meanwhile.
         let writer = Thread {
-            input.fileHandleForWriting.write(Data(text.utf8))
+            // Throwing, not trapping, if gzip goes away early (its status says so).
+            try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
             try? input.fileHandleForWriting.close()
         }
         writer.start()
-        let counted = output.fileHandleForReading.readDataToEndOfFile()
+        var size = 0
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            size += chunk.count
+        }
         process.waitUntilExit()
-        let size = Int(String(decoding: counted, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        return process.terminationStatus == 0 ? size ?? raw : raw
+        return process.terminationStatus == 0 ? size : raw
     }
 
     /// A rule's help as plain text: its rationale, then its first examples.

@@ -108,6 +108,13 @@ final class KbuildCheckerTests: XCTestCase {
             let made = try KbuildScratch.make(tree: root, folder: scratch)
             let config = try runProcess("/usr/bin/make", ["-s", "-C", made.source, "O=" + made.output, "olddefconfig"], in: made.output)
             XCTAssertEqual(config.status, 0, config.stderr)
+            // Timed apart: what any build of the folder costs first.
+            let started = Date()
+            let prepare = try runProcess("/usr/bin/make", ["-s", "-C", made.source, "O=" + made.output, "-j\(jobs)", "prepare"],
+                                         in: made.output)
+            XCTAssertEqual(prepare.status, 0, prepare.stderr)
+            print(String(format: "make -j%d prepare in a fresh O= folder of %@: %.1fs",
+                         jobs, (root as NSString).lastPathComponent, Date().timeIntervalSince(started)))
         }
         if fresh { try? FileManager.default.removeItem(atPath: scratch + "/record") }
         let check = [executable, "kbuild", "--record-dir", scratch + "/record"]

@@ -95,7 +95,7 @@ public final class KbuildRecord: @unchecked Sendable {
             try write(JSONEncoder().encode(facts), to: folder + "/units/" + key + ".json")
         } catch {
             throw .input("\(folder): cannot record the facts of \(facts.file) (\(error.localizedDescription)); "
-                         + "pass --cache-dir to a writable folder")
+                         + "pass --record-dir a writable folder")
         }
         try? FileManager.default.removeItem(atPath: folder + "/failures/" + key + ".json")
         let (defined, called) = Self.links(facts)

@@ -131,7 +131,13 @@ struct Kbuild: ParsableCommand {
                 printError(place + "note: mmlint parse error: " + error.message)
             }
         }
-        try record.store(unit)
+        // Unrecorded, this file's own findings still stand; later checks
+        // and the report just cannot see it.
+        do {
+            try record.store(unit)
+        } catch {
+            printError("mmlint: warning: " + error.description)
+        }
         let others = linked > 0 ? record.linked(to: unit, limit: linked) : []
         let (program, findings) = engine.evaluate([unit] + others, kernelVersion: result.kernelVersion)
         let mine = findings.filter { Self.involves($0, file: file, program: program) }

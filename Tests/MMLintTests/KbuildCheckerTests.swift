@@ -64,6 +64,20 @@ final class KbuildCheckerTests: XCTestCase {
             }
 
             """.write(toFile: root + "/drivers/demo/demo_map.c", atomically: true, encoding: .utf8)
+        // A handler and its remap in one file: a finding any check sees.
+        try """
+            static vm_fault_t self_fault(struct vm_fault *vmf)
+            {
+            \tif (remap_pfn_range(vmf->vma, 0, 0, 0, vmf->vma->vm_page_prot))
+            \t\treturn VM_FAULT_SIGBUS;
+            \treturn VM_FAULT_NOPAGE;
+            }
+
+            const struct vm_operations_struct self_vm_ops = {
+            \t.fault = self_fault,
+            };
+
+            """.write(toFile: root + "/drivers/demo/demo_self.c", atomically: true, encoding: .utf8)
         return root
     }
 
@@ -176,6 +190,18 @@ final class KbuildCheckerTests: XCTestCase {
         XCTAssertEqual(check.status, 0, check.stderr)
         XCTAssertTrue(check.stderr.hasPrefix("gen/gen.c:5:6: warning: remap_pfn_range() maps a whole range"), check.stderr)
         XCTAssertTrue(check.stderr.contains("gen/gen.c:5:6: note: chain: .fault of gen_vm_ops → gen_fault → remap_pfn_range"), check.stderr)
+    }
+
+    /// A record that cannot be written costs the cross-file chains, not the
+    /// file's own findings, and does not stop make.
+    func testUnwritableRecordWarnsAndGoesOn() throws {
+        let root = try makeTree()
+        let blocked = root + "/not-a-folder"
+        try "".write(toFile: blocked, atomically: true, encoding: .utf8)
+        let out = try run(["kbuild", "--record-dir", blocked, "--no-cache"] + Self.kbuildFlags + ["drivers/demo/demo_self.c"], in: root)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stderr.contains("mmlint: warning: ") && out.stderr.contains("pass --record-dir a writable folder"), out.stderr)
+        XCTAssertTrue(out.stderr.contains("drivers/demo/demo_self.c:3:6: warning: remap_pfn_range()"), out.stderr)
     }
 
     func testReportWithoutABuildSaysWhatToDo() throws {

@@ -54,6 +54,11 @@ final class KbuildCheckerTests: XCTestCase {
         let again = try build(root, jobs: 1, scratch: run.scratch, fresh: true)
         XCTAssertEqual(Set(mmlintLines(again.stderr).map(Self.relative)), Set(diagnostics.map(Self.relative)), again.stderr)
 
+        let recorded = KbuildRecord(objtree: run.scratch + "/out", cacheDirectory: run.scratch + "/record").all()
+        XCTAssertEqual(recorded.failures.map(\.description), [])
+        XCTAssertEqual(Set(recorded.units.map { Self.relative($0.file) }), again.checked)
+        XCTAssertEqual(again.checked, run.checked)
+
         // After the build: the whole picture from what the checks recorded.
         let report = try runProcess(executable, ["kbuild", "--report", "--objtree", run.scratch + "/out",
                                                  "--record-dir", run.scratch + "/record"], in: run.scratch)

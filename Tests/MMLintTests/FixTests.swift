@@ -1,0 +1,200 @@
+import Foundation
+import MMLintCore
+import MMLintEngine
+@testable import MMLintFix
+import XCTest
+
+/// `mmlint fix`: every fixture pair of fixtures/fix (`<rule>-<version>[-what]/`)
+/// is fixed at its kernel version and must give its after.c byte for byte;
+/// the fix must hold on a reparse, and fixing after.c must change nothing.
+/// A folder without after.c holds findings that must be left, each marked
+/// `/* expect-not-fixed: rule */` on its line.
+final class FixTests: XCTestCase {
+    static let folder = Repo.fixtures + "/fix"
+
+    struct Case {
+        var name: String
+        var rule: String
+        var version: KernelVersion
+        var before: String
+        var after: String?
+    }
+
+    static func cases() throws -> [Case] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        return try names.map { name in
+            let pattern = try NSRegularExpression(pattern: #"^([a-z-]+?)-(\d+\.\d+)(?:-.*)?$"#)
+            guard let match = pattern.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) else {
+                throw NSError(domain: "FixTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(name): not <rule>-<version>[-what]"])
+            }
+            let rule = "mm-" + String(name[Range(match.range(at: 1), in: name)!])
+            let version = KernelVersion(String(name[Range(match.range(at: 2), in: name)!]))!
+            let after = folder + "/\(name)/after.c"
+            return Case(name: name, rule: rule, version: version, before: folder + "/\(name)/before.c",
+                        after: FileManager.default.fileExists(atPath: after) ? after : nil)
+        }
+    }
+
+    func engine(_ rule: String) throws -> Engine { try Engine(ruleIDs: [rule], rulesDirectory: Repo.rules) }
+
+    func run(_ file: String, rule: String, version: KernelVersion) throws -> FixRun {
+        FixRun.run(engine: try engine(rule), options: AnalysisOptions(files: [file], jobs: 1, kernelVersion: version))
+    }
+
+    /// The lines of `file` marked `expect-not-fixed: rule`.
+    func notFixedMarks(_ file: String) throws -> [String] {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        return text.components(separatedBy: "\n").enumerated().compactMap { index, line in
+            guard let range = line.range(of: #"/\* expect-not-fixed: ([a-z-]+) \*/"#, options: .regularExpression) else { return nil }
+            let rule = line[range].dropFirst("/* expect-not-fixed: ".count).dropLast(" */".count)
+            return "\(index + 1): \(rule)"
+        }
+    }
+
+    func testEveryFixturePair() throws {
+        let cases = try Self.cases()
+        XCTAssertGreaterThanOrEqual(cases.count, 12)
+        // Every fix kind has a pair that changes code, and a case it leaves.
+        for fixer in Fixers.all {
+            XCTAssertTrue(cases.contains { $0.rule == fixer.ruleID && $0.after != nil }, "\(fixer.ruleID): no fixture pair")
+            XCTAssertTrue(cases.contains { $0.rule == fixer.ruleID && $0.after == nil }, "\(fixer.ruleID): no not-mechanical fixture")
+        }
+        for fixture in cases {
+            let run = try run(fixture.before, rule: fixture.rule, version: fixture.version)
+            XCTAssertEqual(run.analysis.failures, [], fixture.name)
+            XCTAssertEqual(run.analysis.units.flatMap(\.errors).map(\.message), [], fixture.name)
+            XCTAssertTrue(run.isVerified, "\(fixture.name): remaining \(run.remaining), introduced \(run.introduced), broken \(run.brokenFiles)")
+            let left = run.plan.left.map { "\($0.finding.location.line): \($0.finding.ruleID)" }
+            XCTAssertEqual(left, try notFixedMarks(fixture.before),
+                           "\(fixture.name): left \(run.plan.left.map { "\($0.finding.location.line): \($0.why)" })")
+            let original = try XCTUnwrap(FileManager.default.contents(atPath: fixture.before))
+            let fixed = run.fixedTexts[fixture.before].map { String(decoding: $0, as: UTF8.self) }
+            if let after = fixture.after {
+                let expected = try String(contentsOfFile: after, encoding: .utf8)
+                XCTAssertEqual(fixed ?? String(decoding: original, as: UTF8.self), expected, fixture.name)
+                XCTAssertFalse(run.plan.fixed.isEmpty, "\(fixture.name): nothing fixed")
+                // Idempotent: the fixed file has nothing left to fix.
+                let again = try self.run(after, rule: fixture.rule, version: fixture.version)
+                XCTAssertTrue(again.plan.fixed.isEmpty && again.fixedTexts.isEmpty, "\(fixture.name): after.c is fixed again")
+                XCTAssertEqual(again.analysis.findings.map(\.ruleID), [], "\(fixture.name): after.c still has findings")
+            } else {
+                XCTAssertNil(fixed, "\(fixture.name): changed although nothing is mechanical")
+            }
+        }
+    }
+
+    /// The diff applies with `git apply` and `patch -p1` at the root and
+    /// gives the fixed text.
+    func testDiffAppliesWithGitAndPatch() throws {
+        let fixture = try XCTUnwrap(Self.cases().first { $0.name == "remap-in-fault-6.12" })
+        let run = try run(fixture.before, rule: fixture.rule, version: fixture.version)
+        let diff = run.diff(root: Self.folder)
+        XCTAssertTrue(diff.hasPrefix("diff --git a/remap-in-fault-6.12/before.c b/remap-in-fault-6.12/before.c\n--- a/remap-in-fault-6.12/before.c\n+++ b/remap-in-fault-6.12/before.c\n@@ -"), diff)
+        let expected = try String(contentsOfFile: try XCTUnwrap(fixture.after), encoding: .utf8)
+        for tool in [["git", "apply"], ["patch", "-p1", "-s", "-i"]] {
+            let dir = try temporaryFolder()
+            try FileManager.default.createDirectory(atPath: dir + "/remap-in-fault-6.12", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixture.before, toPath: dir + "/remap-in-fault-6.12/before.c")
+            try diff.write(toFile: dir + "/fix.diff", atomically: true, encoding: .utf8)
+            let result = try runCommand("/usr/bin/env", tool + ["fix.diff"], in: dir)
+            XCTAssertEqual(result.status, 0, "\(tool): \(result.stderr)")
+            XCTAssertEqual(try String(contentsOfFile: dir + "/remap-in-fault-6.12/before.c", encoding: .utf8), expected, "\(tool)")
+        }
+    }
+
+    func testUnifiedDiffHunks() {
+        let old = Array((1...20).map { "line \($0)\n" }.joined().utf8)
+        let source = SourceText(path: "x.c", bytes: old)
+        let at = source.offset(line: 5, column: 1)!
+        let far = source.offset(line: 18, column: 6)!
+        let diff = UnifiedDiff.make(path: "x.c", old: old, edits: [
+            TextEdit(file: "x.c", start: at, end: at, replacement: "new\n"),
+            TextEdit(file: "x.c", start: far, end: far + 2, replacement: "eighteen"),
+        ])
+        XCTAssertEqual(diff, """
+            --- a/x.c
+            +++ b/x.c
+            @@ -2,6 +2,7 @@
+             line 2
+             line 3
+             line 4
+            +new
+             line 5
+             line 6
+             line 7
+            @@ -15,6 +16,6 @@
+             line 15
+             line 16
+             line 17
+            -line 18
+            +line eighteen
+             line 19
+             line 20
+
+            """)
+        XCTAssertEqual(UnifiedDiff.make(path: "x.c", old: old, edits: []), "")
+    }
+
+    /// `--format mbox` gives mails `git am` applies, one per file and fix kind,
+    /// with a kernel-style subject.
+    func testMboxAppliesWithGitAm() throws {
+        let fixture = try XCTUnwrap(Self.cases().first { $0.name == "remap-in-fault-6.12" })
+        let dir = try temporaryFolder()
+        try FileManager.default.createDirectory(atPath: dir + "/drivers/misc/bar", withIntermediateDirectories: true)
+        let file = dir + "/drivers/misc/bar/bar_core.c"
+        try FileManager.default.copyItem(atPath: fixture.before, toPath: file)
+        for command in [["init", "-q"], ["add", "."], ["-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base"]] {
+            XCTAssertEqual(try runCommand("/usr/bin/env", ["git"] + command, in: dir).status, 0)
+        }
+        let result = try runCommand(Repo.executable, ["fix", "--no-cache", "--kernel-version", "6.12", "--rule", fixture.rule,
+                                                      "--format", "mbox", "--author", "A U Thor <author@example.org>", file], in: dir)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Subject: [PATCH] misc/bar: insert the faulting page instead of remapping the VMA in the fault handler\n"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("review: the rest of the handler may assume"), result.stderr)
+        try result.stdout.write(toFile: dir + "/fix.mbox", atomically: true, encoding: .utf8)
+        let am = try runCommand("/usr/bin/env", ["git", "-c", "user.name=T", "-c", "user.email=t@example.org", "am", "-q", "fix.mbox"], in: dir)
+        XCTAssertEqual(am.status, 0, am.stderr)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8),
+                       try String(contentsOfFile: try XCTUnwrap(fixture.after), encoding: .utf8))
+        let log = try runCommand("/usr/bin/env", ["git", "log", "-1", "--format=%an|%s"], in: dir)
+        XCTAssertEqual(log.stdout, "A U Thor|misc/bar: insert the faulting page instead of remapping the VMA in the fault handler\n")
+    }
+
+    /// The command: exit 1 with a diff, --apply writes it, then exit 0 and
+    /// nothing printed; findings it leaves are said on stderr.
+    func testCommandApplyThenNothingToFix() throws {
+        let dir = try temporaryFolder()
+        for name in ["fault-errno-6.1", "fault-errno-6.1-not-mechanical"] {
+            try FileManager.default.copyItem(atPath: Self.folder + "/\(name)/before.c", toPath: dir + "/\(name).c")
+        }
+        let arguments = ["fix", "--no-cache", "--kernel-version", "6.1", "--rule", "mm-fault-errno", "."]
+        let printed = try runCommand(Repo.executable, arguments, in: dir)
+        XCTAssertEqual(printed.status, 1, printed.stderr)
+        XCTAssertTrue(printed.stdout.hasPrefix("diff --git a/fault-errno-6.1.c b/fault-errno-6.1.c\n"), printed.stdout)
+        XCTAssertTrue(printed.stderr.contains("fault-errno-6.1-not-mechanical.c:19:10: mm-fault-errno: not fixed: the int err may be 0"),
+                      printed.stderr)
+        let applied = try runCommand(Repo.executable, arguments + ["--apply"], in: dir)
+        XCTAssertEqual(applied.status, 1, applied.stderr)
+        XCTAssertEqual(applied.stdout, "")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/fault-errno-6.1.c", encoding: .utf8),
+                       try String(contentsOfFile: Self.folder + "/fault-errno-6.1/after.c", encoding: .utf8))
+        let again = try runCommand(Repo.executable, arguments, in: dir)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(again.stdout, "")
+    }
+
+    func testCallFormattingKeepsKernelIndent() {
+        XCTAssertEqual(RemapInFaultFix.call("vmf_insert_pfn", ["vma", "vmf->address", "pfn"], prefix: "return ", suffix: ";", indent: "\t"),
+                       "return vmf_insert_pfn(vma, vmf->address, pfn);")
+        XCTAssertEqual(RemapInFaultFix.call("vmf_insert_pfn_prot", ["vma", "vmf->address", "base + ((vmf->address - vma->vm_start) >> PAGE_SHIFT)", "prot"],
+                                            prefix: "ret = ", suffix: ";", indent: "\t\t"),
+                       "ret = vmf_insert_pfn_prot(vma, vmf->address,\n\t\t\t\t\t  base + ((vmf->address - vma->vm_start) >> PAGE_SHIFT),\n\t\t\t\t\t  prot);")
+    }
+
+    func temporaryFolder() throws -> String {
+        let dir = NSTemporaryDirectory() + "mmlint-fix-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+}

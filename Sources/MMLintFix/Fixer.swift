@@ -66,7 +66,8 @@ public protocol Fixer: Sendable {
 /// The fixers, by rule id.
 public enum Fixers {
     public static let all: [any Fixer.Type] = [
-        VmFlagsDirectFix.self, FaultErrnoFix.self, RemapInFaultFix.self, InsertNeedsFlagsFix.self,
+        VmFlagsDirectFix.self, FaultErrnoFix.self, RemapInFaultFix.self, InsertNeedsFlagsFix.self, FollowPfnFix.self,
+        FaultMmapLockFix.self,
     ]
 
     public static func fixer(for ruleID: String) -> (any Fixer)? {

@@ -4,11 +4,13 @@ import MMLintEngine
 @testable import MMLintFix
 import XCTest
 
-/// `mmlint fix`: every fixture pair of fixtures/fix (`<rule>-<version>[-what]/`)
-/// is fixed at its kernel version and must give its after.c byte for byte;
-/// the fix must hold on a reparse, and fixing after.c must change nothing.
-/// A folder without after.c holds findings that must be left, each marked
-/// `/* expect-not-fixed: rule */` on its line.
+/// `mmlint fix`: every fixture pair of fixtures/fix (`<case>/<case>.before.c`
+/// and `.after.c`, the case named `<rule>-<version>[-what]`) is fixed at its
+/// kernel version and must give its after.c byte for byte; the fix must hold
+/// on a reparse, and fixing after.c must change nothing. A folder without
+/// an after.c holds findings that must be left, each marked
+/// `/* expect-not-fixed: rule */` on its line. The files' names differ from
+/// folder to folder: a static function's USR carries its file's name only.
 final class FixTests: XCTestCase {
     static let folder = Repo.fixtures + "/fix"
 
@@ -29,8 +31,8 @@ final class FixTests: XCTestCase {
             }
             let rule = "mm-" + String(name[Range(match.range(at: 1), in: name)!])
             let version = KernelVersion(String(name[Range(match.range(at: 2), in: name)!]))!
-            let after = folder + "/\(name)/after.c"
-            return Case(name: name, rule: rule, version: version, before: folder + "/\(name)/before.c",
+            let after = folder + "/\(name)/\(name).after.c"
+            return Case(name: name, rule: rule, version: version, before: folder + "/\(name)/\(name).before.c",
                         after: FileManager.default.fileExists(atPath: after) ? after : nil)
         }
     }
@@ -89,16 +91,17 @@ final class FixTests: XCTestCase {
         let fixture = try XCTUnwrap(Self.cases().first { $0.name == "remap-in-fault-6.12" })
         let run = try run(fixture.before, rule: fixture.rule, version: fixture.version)
         let diff = run.diff(root: Self.folder)
-        XCTAssertTrue(diff.hasPrefix("diff --git a/remap-in-fault-6.12/before.c b/remap-in-fault-6.12/before.c\n--- a/remap-in-fault-6.12/before.c\n+++ b/remap-in-fault-6.12/before.c\n@@ -"), diff)
+        let path = "remap-in-fault-6.12/remap-in-fault-6.12.before.c"
+        XCTAssertTrue(diff.hasPrefix("diff --git a/\(path) b/\(path)\n--- a/\(path)\n+++ b/\(path)\n@@ -"), diff)
         let expected = try String(contentsOfFile: try XCTUnwrap(fixture.after), encoding: .utf8)
         for tool in [["git", "apply"], ["patch", "-p1", "-s", "-i"]] {
             let dir = try temporaryFolder()
             try FileManager.default.createDirectory(atPath: dir + "/remap-in-fault-6.12", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: fixture.before, toPath: dir + "/remap-in-fault-6.12/before.c")
+            try FileManager.default.copyItem(atPath: fixture.before, toPath: dir + "/" + path)
             try diff.write(toFile: dir + "/fix.diff", atomically: true, encoding: .utf8)
             let result = try runCommand("/usr/bin/env", tool + ["fix.diff"], in: dir)
             XCTAssertEqual(result.status, 0, "\(tool): \(result.stderr)")
-            XCTAssertEqual(try String(contentsOfFile: dir + "/remap-in-fault-6.12/before.c", encoding: .utf8), expected, "\(tool)")
+            XCTAssertEqual(try String(contentsOfFile: dir + "/" + path, encoding: .utf8), expected, "\(tool)")
         }
     }
 
@@ -165,7 +168,7 @@ final class FixTests: XCTestCase {
     func testCommandApplyThenNothingToFix() throws {
         let dir = try temporaryFolder()
         for name in ["fault-errno-6.1", "fault-errno-6.1-not-mechanical"] {
-            try FileManager.default.copyItem(atPath: Self.folder + "/\(name)/before.c", toPath: dir + "/\(name).c")
+            try FileManager.default.copyItem(atPath: Self.folder + "/\(name)/\(name).before.c", toPath: dir + "/\(name).c")
         }
         let arguments = ["fix", "--no-cache", "--kernel-version", "6.1", "--rule", "mm-fault-errno", "."]
         let printed = try runCommand(Repo.executable, arguments, in: dir)
@@ -177,7 +180,7 @@ final class FixTests: XCTestCase {
         XCTAssertEqual(applied.status, 1, applied.stderr)
         XCTAssertEqual(applied.stdout, "")
         XCTAssertEqual(try String(contentsOfFile: dir + "/fault-errno-6.1.c", encoding: .utf8),
-                       try String(contentsOfFile: Self.folder + "/fault-errno-6.1/after.c", encoding: .utf8))
+                       try String(contentsOfFile: Self.folder + "/fault-errno-6.1/fault-errno-6.1.after.c", encoding: .utf8))
         let again = try runCommand(Repo.executable, arguments, in: dir)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(again.stdout, "")

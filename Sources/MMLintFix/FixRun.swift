@@ -19,15 +19,21 @@ public struct FixRun: Sendable {
     /// Fixed files that could not be reparsed, or that parse with more errors than before.
     public var brokenFiles: [String]
 
-    /// Analyses `options.files`, plans the fixes and checks them by reparsing the fixed files.
-    public static func run(engine: Engine, options: AnalysisOptions) -> FixRun {
+    /// Analyses `options.files` (with `options.overlay` standing for files
+    /// on disk: a patch's post-images), plans the fixes of the findings
+    /// (those `include` accepts, when given) and checks them
+    /// by reparsing the fixed files.
+    public static func run(engine: Engine, options: AnalysisOptions, include: ((Finding) -> Bool)? = nil) -> FixRun {
         let analysis = engine.analyze(options)
         var originals: [String: [UInt8]] = [:]
+        let overlay = options.overlay
         var context = FixContext(program: analysis.program, kernelVersion: analysis.kernelVersion) { path in
+            if let bytes = overlay[path] { return SourceText(path: path, bytes: bytes) }
             guard let data = FileManager.default.contents(atPath: path) else { return nil }
             return SourceText(path: path, bytes: [UInt8](data))
         }
-        let plan = FixPlan.make(findings: analysis.findings, context: &context)
+        let wanted = include.map { analysis.findings.filter($0) } ?? analysis.findings
+        let plan = FixPlan.make(findings: wanted, context: &context)
         var fixedTexts: [String: [UInt8]] = [:]
         for (file, edits) in plan.editsByFile {
             guard let source = context.source(file) else { continue }
@@ -41,7 +47,8 @@ public struct FixRun: Sendable {
         // a changed file are unaffected: only .c files are edited).
         let changed = analysis.units.map(\.file).filter { fixedTexts[$0] != nil }
         let planFlags = engine.plan(for: options)
-        let outcomes = engine.parse(changed.map { ParseRequest(path: $0, overlay: fixedTexts) }, plan: planFlags,
+        let fixedOverlay = overlay.merging(fixedTexts) { _, fixed in fixed }
+        let outcomes = engine.parse(changed.map { ParseRequest(path: $0, overlay: fixedOverlay) }, plan: planFlags,
                                     jobs: options.jobs)
         var units = analysis.units.filter { fixedTexts[$0.file] == nil }
         for (file, outcome) in zip(changed, outcomes) {

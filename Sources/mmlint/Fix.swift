@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MMLintCheck
 import MMLintCore
 import MMLintEngine
 import MMLintFix
@@ -179,5 +180,59 @@ struct Fix: ParsableCommand {
             unlink(temporary)
             throw .input("\(file): cannot replace it (\(String(cString: strerror(errno)))); not written")
         }
+    }
+}
+
+/// `mmlint check --fix`: the fixes of the findings a series introduces, as a
+/// diff on top of the series (its post-images are the text fixed).
+enum FollowUpFix {
+    static func print(_ result: CheckResult, engine: Engine, root: String, input: PatchInput) throws {
+        guard !result.findings.isEmpty else { return }
+        guard result.mode == .tree else {
+            printError("mmlint: --fix: the patched files are not in the tree (hunk-only mode); no follow-up fix")
+            return
+        }
+        // The series' last post-image of each file it touches.
+        let images = result.outcomes.reduce(into: [String: [UInt8]]()) { all, outcome in
+            all.merge(outcome.images) { _, newer in newer }
+        }
+        // The patched C files and their neighbours: a finding's helper may
+        // sit next to the file the patch touched.
+        let touched = Set(result.findings.map(\.location.file) + images.keys).filter { $0.hasSuffix(".c") }
+        let folders = Set(touched.map { ($0 as NSString).deletingLastPathComponent })
+        let neighbours = folders.flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+                .filter { $0.hasSuffix(".c") }.map { folder + "/" + $0 }
+        }
+        let files = Set(touched).union(neighbours).filter { images[$0] != nil || FileManager.default.fileExists(atPath: $0) }.sorted()
+        // A check places a finding a patch makes reachable at the patch's
+        // line; the scan places it at the call: same rule, function, chain.
+        func identity(_ finding: Finding) -> String {
+            [finding.ruleID, finding.function, finding.callee, finding.chain.joined(separator: " → ")].joined(separator: "|")
+        }
+        let introduced = Set(result.findings.map(identity))
+        let run = FixRun.run(engine: engine, options: AnalysisOptions(
+            files: files, compileDatabase: try input.compileDatabase(root: root), jobs: input.analysis.jobs,
+            overlay: images, kernelVersion: result.kernelVersion), include: { introduced.contains(identity($0)) })
+        func place(_ location: Location) -> String {
+            "\(Paths.relative(location.file, to: root)):\(location.line):\(location.column)"
+        }
+        let seen = Set(run.plan.fixed.map { identity($0.finding) } + run.plan.left.map { identity($0.finding) })
+        for finding in result.findings where !seen.contains(identity(finding)) {
+            printError("\(place(finding.location)): \(finding.ruleID): not fixed: not found again when the patched files were analysed on their own")
+        }
+        for left in run.plan.left {
+            printError("\(place(left.finding.location)): \(left.finding.ruleID): not fixed: \(left.why)")
+        }
+        guard run.isVerified else {
+            printError("mmlint: error: --fix: the follow-up fix does not hold when reparsed; none printed")
+            return
+        }
+        let diff = run.diff(root: root)
+        guard !diff.isEmpty else { return }
+        for fixed in run.plan.fixed {
+            if let note = fixed.note { printError("\(place(fixed.finding.location)): \(fixed.finding.ruleID): review: \(note)") }
+        }
+        FileHandle.standardOutput.write(Data(("\nFollow-up fix, on top of the series (untested):\n\n" + diff).utf8))
     }
 }

@@ -186,6 +186,47 @@ final class FixTests: XCTestCase {
         XCTAssertEqual(again.stdout, "")
     }
 
+    /// `check --fix`: after the report, a diff on top of the patch that fixes
+    /// what the patch introduces; patch and follow-up apply in turn, and a
+    /// scan of the result has no finding of that rule.
+    func testCheckFixPrintsFollowUpOnTopOfThePatch() throws {
+        let dir = try temporaryFolder()
+        try FileManager.default.copyItem(atPath: Repo.fixtures + "/check-tree", toPath: dir + "/tree")
+        let tree = dir + "/tree"
+        let git = { (arguments: [String]) throws -> String in
+            let result = try runCommand("/usr/bin/env", ["git", "-c", "user.name=T", "-c", "user.email=t@example.org"] + arguments, in: tree)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout
+        }
+        _ = try git(["init", "-q"]); _ = try git(["add", "."]); _ = try git(["commit", "-qm", "base"])
+        // The patch under test, made now: the doorbell handler returns an errno.
+        let file = tree + "/drivers/demo/demo_mmap.c"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let anchor = "\tunsigned long pfn = PHYS_PFN(ddev->bar_start) + vmf->pgoff;\n\n"
+        XCTAssertTrue(text.contains(anchor))
+        try text.replacingOccurrences(of: anchor, with: anchor + "\tif (!ddev)\n\t\treturn -ENODEV;\n\n")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        try (try git(["diff"])).write(toFile: dir + "/errno.patch", atomically: true, encoding: .utf8)
+        _ = try git(["checkout", "-q", "."])
+
+        let checked = try runCommand(Repo.executable, ["check", "--fix", "--rule", "mm-fault-errno", "--tree", tree, dir + "/errno.patch"])
+        XCTAssertEqual(checked.status, 1, checked.stderr)
+        let parts = checked.stdout.components(separatedBy: "\nFollow-up fix, on top of the series (untested):\n\n")
+        XCTAssertEqual(parts.count, 2, checked.stdout)
+        XCTAssertTrue(parts[0].contains("[mm-fault-errno]"), parts[0])
+        XCTAssertTrue(parts[1].hasPrefix("diff --git a/drivers/demo/demo_mmap.c b/drivers/demo/demo_mmap.c\n"), parts[1])
+        XCTAssertTrue(parts[1].contains("-\t\treturn -ENODEV;\n+\t\treturn vmf_error(-ENODEV);\n"), parts[1])
+        try parts[1].write(toFile: dir + "/follow-up.diff", atomically: true, encoding: .utf8)
+        _ = try git(["apply", dir + "/errno.patch"])
+        _ = try git(["apply", dir + "/follow-up.diff"])
+        let scan = try runCommand(Repo.executable, ["scan", "--no-cache", "--rule", "mm-fault-errno", "drivers/demo"], in: tree)
+        XCTAssertEqual(scan.status, 0, scan.stdout + scan.stderr)
+        // Machine-readable output stays clean.
+        let json = try runCommand(Repo.executable, ["check", "--fix", "--format", "json", "--tree", tree, dir + "/errno.patch"])
+        XCTAssertEqual(json.status, 2)
+        XCTAssertTrue(json.stderr.contains("--fix prints a diff after the text report"), json.stderr)
+    }
+
     func testCallFormattingKeepsKernelIndent() {
         XCTAssertEqual(RemapInFaultFix.call("vmf_insert_pfn", ["vma", "vmf->address", "pfn"], prefix: "return ", suffix: ";", indent: "\t"),
                        "return vmf_insert_pfn(vma, vmf->address, pfn);")

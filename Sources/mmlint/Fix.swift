@@ -183,37 +183,55 @@ struct Fix: ParsableCommand {
     }
 }
 
-/// `mmlint check --fix`: the fixes of the findings a series introduces, as a
-/// diff on top of the series (its post-images are the text fixed).
+/// `mmlint check --fix` and `mmlint review --fix`: the fixes of the
+/// findings a series introduces, made on the series' post-images.
 enum FollowUpFix {
+    /// A check places a finding that a patch makes reachable at the patch's
+    /// line; a scan places it at the call: same rule, function, API, chain.
+    static func identity(_ finding: Finding) -> String {
+        [finding.ruleID, finding.function, finding.callee, finding.chain.joined(separator: " → ")].joined(separator: "|")
+    }
+
+    /// Fixes `findings` in `images` (post-images by absolute path): the
+    /// files holding them, the patched C files and the C files next to them
+    /// are analysed, and the findings matching `findings` fixed and checked.
+    static func run(_ findings: [Finding], images: [String: [UInt8]], kernelVersion: KernelVersion?,
+                    engine: Engine, root: String, input: PatchInput) throws -> FixRun {
+        // A finding's helper may sit next to the file the patch touched.
+        let touched = Set(findings.map(\.location.file) + images.keys).filter { $0.hasSuffix(".c") }
+        let folders = Set(touched.map { ($0 as NSString).deletingLastPathComponent })
+        let neighbours = folders.flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+                .filter { $0.hasSuffix(".c") }.map { folder + "/" + $0 }
+        }
+        let files = touched.union(neighbours).filter { images[$0] != nil || FileManager.default.fileExists(atPath: $0) }.sorted()
+        let wanted = Set(findings.map(identity))
+        return FixRun.run(engine: engine, options: AnalysisOptions(
+            files: files, compileDatabase: try input.compileDatabase(root: root), jobs: input.analysis.jobs,
+            overlay: images, kernelVersion: kernelVersion), include: { wanted.contains(identity($0)) })
+    }
+
+    /// The series' post-images after each patch, by patch number.
+    static func images(after result: CheckResult) -> [Int: [String: [UInt8]]] {
+        var state: [String: [UInt8]] = [:]
+        var out: [Int: [String: [UInt8]]] = [:]
+        for outcome in result.outcomes.sorted(by: { $0.number < $1.number }) {
+            state.merge(outcome.images) { _, newer in newer }
+            out[outcome.number] = state
+        }
+        return out
+    }
+
+    /// `check --fix`: after the report, the follow-up diff on top of the series.
     static func print(_ result: CheckResult, engine: Engine, root: String, input: PatchInput) throws {
         guard !result.findings.isEmpty else { return }
         guard result.mode == .tree else {
             printError("mmlint: --fix: the patched files are not in the tree (hunk-only mode); no follow-up fix")
             return
         }
-        // The series' last post-image of each file it touches.
-        let images = result.outcomes.reduce(into: [String: [UInt8]]()) { all, outcome in
-            all.merge(outcome.images) { _, newer in newer }
-        }
-        // The patched C files and their neighbours: a finding's helper may
-        // sit next to the file the patch touched.
-        let touched = Set(result.findings.map(\.location.file) + images.keys).filter { $0.hasSuffix(".c") }
-        let folders = Set(touched.map { ($0 as NSString).deletingLastPathComponent })
-        let neighbours = folders.flatMap { folder in
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-                .filter { $0.hasSuffix(".c") }.map { folder + "/" + $0 }
-        }
-        let files = Set(touched).union(neighbours).filter { images[$0] != nil || FileManager.default.fileExists(atPath: $0) }.sorted()
-        // A check places a finding a patch makes reachable at the patch's
-        // line; the scan places it at the call: same rule, function, chain.
-        func identity(_ finding: Finding) -> String {
-            [finding.ruleID, finding.function, finding.callee, finding.chain.joined(separator: " → ")].joined(separator: "|")
-        }
-        let introduced = Set(result.findings.map(identity))
-        let run = FixRun.run(engine: engine, options: AnalysisOptions(
-            files: files, compileDatabase: try input.compileDatabase(root: root), jobs: input.analysis.jobs,
-            overlay: images, kernelVersion: result.kernelVersion), include: { introduced.contains(identity($0)) })
+        let last = images(after: result)[result.outcomes.map(\.number).max() ?? 0] ?? [:]
+        let run = try run(result.findings, images: last, kernelVersion: result.kernelVersion,
+                          engine: engine, root: root, input: input)
         func place(_ location: Location) -> String {
             "\(Paths.relative(location.file, to: root)):\(location.line):\(location.column)"
         }
@@ -234,5 +252,31 @@ enum FollowUpFix {
             if let note = fixed.note { printError("\(place(fixed.finding.location)): \(fixed.finding.ruleID): review: \(note)") }
         }
         FileHandle.standardOutput.write(Data(("\nFollow-up fix, on top of the series (untested):\n\n" + diff).utf8))
+    }
+
+    /// `review --fix`: per finding of the check (by `Finding.key`), the
+    /// short diff that fixes it on top of its patch.
+    static func suggestions(_ result: CheckResult, engine: Engine, root: String, input: PatchInput) throws -> [String: String] {
+        guard result.mode == .tree else { return [:] }
+        let states = images(after: result)
+        var suggestions: [String: String] = [:]
+        for outcome in result.outcomes where !outcome.findings.isEmpty {
+            let run = try run(outcome.findings, images: states[outcome.number] ?? [:], kernelVersion: result.kernelVersion,
+                              engine: engine, root: root, input: input)
+            // A fix that does not hold is not offered.
+            guard run.isVerified else { continue }
+            for fixed in run.plan.fixed where !fixed.edits.isEmpty {
+                var diff = ""
+                for (file, edits) in Dictionary(grouping: fixed.edits, by: \.file).sorted(by: { $0.key < $1.key }) {
+                    guard let original = run.originals[file] else { continue }
+                    let path = Paths.relative(file, to: root)
+                    diff += UnifiedDiff.make(path: path, old: original, edits: edits)
+                }
+                for finding in outcome.findings where identity(finding) == identity(fixed.finding) {
+                    suggestions[finding.key] = diff
+                }
+            }
+        }
+        return suggestions
     }
 }

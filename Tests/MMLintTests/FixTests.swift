@@ -189,7 +189,9 @@ final class FixTests: XCTestCase {
     /// `check --fix`: after the report, a diff on top of the patch that fixes
     /// what the patch introduces; patch and follow-up apply in turn, and a
     /// scan of the result has no finding of that rule.
-    func testCheckFixPrintsFollowUpOnTopOfThePatch() throws {
+    /// A copy of fixtures/check-tree under git, and a patch made now in which
+    /// the doorbell fault handler returns an errno.
+    func errnoPatch() throws -> (tree: String, patch: String, git: ([String]) throws -> String) {
         let dir = try temporaryFolder()
         try FileManager.default.copyItem(atPath: Repo.fixtures + "/check-tree", toPath: dir + "/tree")
         let tree = dir + "/tree"
@@ -199,17 +201,30 @@ final class FixTests: XCTestCase {
             return result.stdout
         }
         _ = try git(["init", "-q"]); _ = try git(["add", "."]); _ = try git(["commit", "-qm", "base"])
-        // The patch under test, made now: the doorbell handler returns an errno.
         let file = tree + "/drivers/demo/demo_mmap.c"
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let anchor = "\tunsigned long pfn = PHYS_PFN(ddev->bar_start) + vmf->pgoff;\n\n"
         XCTAssertTrue(text.contains(anchor))
         try text.replacingOccurrences(of: anchor, with: anchor + "\tif (!ddev)\n\t\treturn -ENODEV;\n\n")
             .write(toFile: file, atomically: true, encoding: .utf8)
-        try (try git(["diff"])).write(toFile: dir + "/errno.patch", atomically: true, encoding: .utf8)
-        _ = try git(["checkout", "-q", "."])
+        let diff = try git(["diff"])
+        let patch = dir + "/errno.patch"
+        try """
+            From: Casey Example <casey@example.org>
+            Subject: [PATCH] demo: refuse faults without a device
+            Message-Id: <errno-1@example.org>
 
-        let checked = try runCommand(Repo.executable, ["check", "--fix", "--rule", "mm-fault-errno", "--tree", tree, dir + "/errno.patch"])
+            ---
+            \(diff)
+            """.write(toFile: patch, atomically: true, encoding: .utf8)
+        _ = try git(["checkout", "-q", "."])
+        return (tree, patch, git)
+    }
+
+    func testCheckFixPrintsFollowUpOnTopOfThePatch() throws {
+        let (tree, patch, git) = try errnoPatch()
+        let dir = (tree as NSString).deletingLastPathComponent
+        let checked = try runCommand(Repo.executable, ["check", "--fix", "--rule", "mm-fault-errno", "--tree", tree, patch])
         XCTAssertEqual(checked.status, 1, checked.stderr)
         let parts = checked.stdout.components(separatedBy: "\nFollow-up fix, on top of the series (untested):\n\n")
         XCTAssertEqual(parts.count, 2, checked.stdout)
@@ -217,14 +232,32 @@ final class FixTests: XCTestCase {
         XCTAssertTrue(parts[1].hasPrefix("diff --git a/drivers/demo/demo_mmap.c b/drivers/demo/demo_mmap.c\n"), parts[1])
         XCTAssertTrue(parts[1].contains("-\t\treturn -ENODEV;\n+\t\treturn vmf_error(-ENODEV);\n"), parts[1])
         try parts[1].write(toFile: dir + "/follow-up.diff", atomically: true, encoding: .utf8)
-        _ = try git(["apply", dir + "/errno.patch"])
+        _ = try git(["apply", patch])
         _ = try git(["apply", dir + "/follow-up.diff"])
         let scan = try runCommand(Repo.executable, ["scan", "--no-cache", "--rule", "mm-fault-errno", "drivers/demo"], in: tree)
         XCTAssertEqual(scan.status, 0, scan.stdout + scan.stderr)
         // Machine-readable output stays clean.
-        let json = try runCommand(Repo.executable, ["check", "--fix", "--format", "json", "--tree", tree, dir + "/errno.patch"])
+        let json = try runCommand(Repo.executable, ["check", "--fix", "--format", "json", "--tree", tree, patch])
         XCTAssertEqual(json.status, 2)
         XCTAssertTrue(json.stderr.contains("--fix prints a diff after the text report"), json.stderr)
+    }
+
+    /// `review --fix`: the fix under the comment, as a reviewer would write it.
+    func testReviewFixShowsTheDiffUnderTheComment() throws {
+        let (tree, patch, _) = try errnoPatch()
+        let reply = try runCommand(Repo.executable, ["review", "--fix", "--rule", "mm-fault-errno", "--from", "Ada <ada@example.org>",
+                                                     "--tree", tree, patch])
+        XCTAssertEqual(reply.status, 1, reply.stderr)
+        let body = reply.stdout
+        guard let comment = body.range(of: "where a vm_fault_t is due"),
+              let offer = body.range(of: "Something like this, untested:\n\n--- a/drivers/demo/demo_mmap.c\n+++ b/drivers/demo/demo_mmap.c\n@@ ") else {
+            return XCTFail(body)
+        }
+        XCTAssertLessThan(comment.lowerBound, offer.lowerBound, body)
+        XCTAssertTrue(body.contains("-\t\treturn -ENODEV;\n+\t\treturn vmf_error(-ENODEV);\n"), body)
+        let plain = try runCommand(Repo.executable, ["review", "--rule", "mm-fault-errno", "--from", "Ada <ada@example.org>",
+                                                     "--tree", tree, patch])
+        XCTAssertFalse(plain.stdout.contains("Something like this"), plain.stdout)
     }
 
     func testCallFormattingKeepsKernelIndent() {

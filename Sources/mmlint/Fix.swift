@@ -5,6 +5,7 @@ import MMLintCore
 import MMLintEngine
 import MMLintFix
 import MMLintIndex
+import MMLintReporters
 
 /// `mmlint fix PATH...`: the findings it can fix mechanically, as a diff,
 /// as mails, or written in place.
@@ -27,7 +28,7 @@ struct Fix: ParsableCommand {
 
     @OptionGroup var analysis: AnalysisArguments
 
-    @Option(help: "Output format: diff or mbox.")
+    @Option(help: "Output format: diff, mbox, or sarif (the findings with their fixes as SARIF `fixes`).")
     var format: Format = .diff
 
     @Flag(help: "Write the fixes into the files (atomically, only inside the tree) instead of printing them.")
@@ -49,11 +50,11 @@ struct Fix: ParsableCommand {
     @OptionGroup var limits: LimitOptions
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case diff, mbox
+        case diff, mbox, sarif
     }
 
     func validate() throws {
-        if apply && format == .mbox { throw ValidationError("--apply writes the files; it takes no --format mbox") }
+        if apply && format != .diff { throw ValidationError("--apply writes the files; it takes no --format \(format.rawValue)") }
     }
 
     func run() throws {
@@ -117,6 +118,15 @@ struct Fix: ParsableCommand {
                 let mails = Mbox.mails(run.plan, relative: { Paths.relative($0, to: root) },
                                        original: { run.originals[$0] }, context: context)
                 FileHandle.standardOutput.write(Data(Mbox.render(mails, author: author ?? Self.gitAuthor(root: root)).utf8))
+            case .sarif:
+                var report = Report(
+                    findings: run.analysis.findings, rules: engine.rules.map(\.description), root: root,
+                    kernelVersion: run.analysis.kernelVersion, severities: engine.severities,
+                    summary: Report.Summary(files: files.count, parsed: run.analysis.units.count, failed: run.analysis.failures.count,
+                                            filesWithParseErrors: 0, parseErrors: 0, findings: run.analysis.findings.count, seconds: 0),
+                    failures: run.analysis.failures.map { Report.Failure(file: $0.file, cause: $0.cause) })
+                report.fixes = Self.suggestedFixes(run)
+                FileHandle.standardOutput.write(Data(SARIFReporter.render(report).utf8))
             }
         }
         if !quiet {
@@ -126,6 +136,31 @@ struct Fix: ParsableCommand {
         }
         if !run.analysis.failures.isEmpty { return .error }
         return fixes > 0 ? .findings : .clean
+    }
+
+    /// Each fixed finding's edits as regions of the original files.
+    static func suggestedFixes(_ run: FixRun) -> [String: Report.SuggestedFix] {
+        var fixes: [String: Report.SuggestedFix] = [:]
+        for fixed in run.plan.fixed where !fixed.edits.isEmpty {
+            var changes: [(file: String, replacements: [Report.SuggestedFix.Replacement])] = []
+            for (file, edits) in Dictionary(grouping: fixed.edits, by: \.file).sorted(by: { $0.key < $1.key }) {
+                guard let original = run.originals[file] else { continue }
+                let source = SourceText(path: file, bytes: original)
+                func position(_ offset: Int) -> (Int, Int) {
+                    (source.line(of: offset), offset - source.lineStart(of: offset) + 1)
+                }
+                changes.append((file, edits.sorted { $0.start < $1.start }.map { edit in
+                    let (startLine, startColumn) = position(edit.start)
+                    let (endLine, endColumn) = position(edit.end)
+                    return .init(startLine: startLine, startColumn: startColumn, endLine: endLine, endColumn: endColumn,
+                                 text: edit.replacement)
+                }))
+            }
+            let subject = Fixers.all.first { $0.ruleID == fixed.finding.ruleID }?.subject ?? fixed.finding.ruleID
+            fixes[fixed.finding.key] = Report.SuggestedFix(
+                description: subject + (fixed.note.map { "; review: " + $0 } ?? ""), changes: changes)
+        }
+        return fixes
     }
 
     /// The root diff paths are relative to outside a kernel tree: the git

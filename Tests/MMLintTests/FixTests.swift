@@ -260,6 +260,41 @@ final class FixTests: XCTestCase {
         XCTAssertFalse(plain.stdout.contains("Something like this"), plain.stdout)
     }
 
+    /// `fix --format sarif`: each fixed result carries `fixes` whose
+    /// replacements, made on the file, give the after file; a finding left
+    /// has none.
+    func testSarifFixesReproduceTheAfterFile() throws {
+        let dir = try temporaryFolder()
+        for name in ["remap-in-fault-6.12", "remap-in-fault-6.12-not-mechanical"] {
+            try FileManager.default.copyItem(atPath: Self.folder + "/\(name)/\(name).before.c", toPath: dir + "/\(name).c")
+        }
+        let result = try runCommand(Repo.executable, ["fix", "--no-cache", "--kernel-version", "6.12", "--rule", "mm-remap-in-fault",
+                                                      "--format", "sarif", "."], in: dir)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let log = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let run = try XCTUnwrap((log["runs"] as? [[String: Any]])?.first)
+        let results = try XCTUnwrap(run["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 3)
+        let withFixes = results.filter { $0["fixes"] != nil }
+        XCTAssertEqual(withFixes.count, 1)
+        let fix = try XCTUnwrap((withFixes[0]["fixes"] as? [[String: Any]])?.first)
+        XCTAssertTrue(((fix["description"] as? [String: Any])?["text"] as? String)?.hasPrefix(RemapInFaultFix.subject) == true)
+        let change = try XCTUnwrap((fix["artifactChanges"] as? [[String: Any]])?.first)
+        XCTAssertEqual((change["artifactLocation"] as? [String: Any])?["uri"] as? String, "remap-in-fault-6.12.c")
+        let before = try XCTUnwrap(FileManager.default.contents(atPath: dir + "/remap-in-fault-6.12.c"))
+        let source = SourceText(path: "x", bytes: [UInt8](before))
+        var edits: [TextEdit] = []
+        for replacement in try XCTUnwrap(change["replacements"] as? [[String: Any]]) {
+            let region = try XCTUnwrap(replacement["deletedRegion"] as? [String: Int])
+            let start = try XCTUnwrap(source.offset(line: region["startLine"]!, column: region["startColumn"]!))
+            let end = try XCTUnwrap(source.offset(line: region["endLine"]!, column: region["endColumn"]!))
+            let text = (replacement["insertedContent"] as? [String: Any])?["text"] as? String ?? ""
+            edits.append(TextEdit(file: "x", start: start, end: end, replacement: text))
+        }
+        XCTAssertEqual(String(decoding: EditApplier.apply(edits, to: [UInt8](before)), as: UTF8.self),
+                       try String(contentsOfFile: Self.folder + "/remap-in-fault-6.12/remap-in-fault-6.12.after.c", encoding: .utf8))
+    }
+
     func testCallFormattingKeepsKernelIndent() {
         XCTAssertEqual(RemapInFaultFix.call("vmf_insert_pfn", ["vma", "vmf->address", "pfn"], prefix: "return ", suffix: ";", indent: "\t"),
                        "return vmf_insert_pfn(vma, vmf->address, pfn);")

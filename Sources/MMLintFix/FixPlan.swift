@@ -41,7 +41,10 @@ public struct FixPlan: Sendable {
                     plan.left.append(Left(finding: finding, why: "its fix overlaps another fix in this run; run mmlint fix again after applying"))
                     continue
                 }
-                if new.isEmpty && edits.isEmpty { continue }
+                if edits.isEmpty {
+                    plan.left.append(Left(finding: finding, why: "its fix finds nothing to change in the text"))
+                    continue
+                }
                 taken += new
                 plan.fixed.append(Fixed(finding: finding, edits: new, note: note))
             }

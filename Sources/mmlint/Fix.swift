@@ -166,12 +166,17 @@ struct Fix: ParsableCommand {
     /// The root diff paths are relative to outside a kernel tree: the git
     /// work tree holding the files, else the current folder.
     static func treeRoot(of file: String?) -> String {
-        var folder = file.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        let start = file.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        var folder = start
         while folder.count > 1 {
             if FileManager.default.fileExists(atPath: folder + "/.git") { return folder }
             folder = (folder as NSString).deletingLastPathComponent
         }
-        return FileManager.default.currentDirectoryPath
+        let current = FileManager.default.currentDirectoryPath
+        // A file outside the current folder: its own folder, so that the
+        // diff's paths stay relative.
+        guard let file, !file.hasPrefix(current.hasSuffix("/") ? current : current + "/") else { return current }
+        return start
     }
 
     /// `name <email>` from git's config in `root`, else a placeholder git am takes.

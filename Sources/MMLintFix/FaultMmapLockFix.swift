@@ -47,16 +47,72 @@ public struct FaultMmapLockFix: Fixer {
               source.isToken(close + 1, ";"), callee == 0 || [";", "{", "}", ")"].contains(source.text(callee - 1)) else {
             return .notMechanical("the drop is not a statement of its own")
         }
-        // The shape of the retry protocol: the next statement returns VM_FAULT_RETRY.
-        guard source.isToken(close + 2, "return"), source.isToken(close + 3, "VM_FAULT_RETRY"),
-              source.isToken(close + 4, ";") else {
-            return .notMechanical("the drop is not followed by `return VM_FAULT_RETRY;`, the only place a fault "
-                                  + "handler may give up its lock")
+        // The shape of the retry protocol: every way on from the drop ends in
+        // `return VM_FAULT_RETRY;` (the wait in between is the point of it).
+        if let why = Self.retryPath(source, from: close + 2) {
+            return .notMechanical("the drop does not lead to `return VM_FAULT_RETRY;`, the only place a fault "
+                                  + "handler may give up its lock: \(why)")
         }
-        let checked = function.calls.contains { $0.callee == "fault_flag_allow_retry_first" }
+        // The core allows the retry only with FAULT_FLAG_ALLOW_RETRY and not
+        // FAULT_FLAG_RETRY_NOWAIT, whose callers expect the lock still held.
+        var tests = false
+        if let body = FollowPfnFix.body(of: function, in: source) {
+            tests = (body.open...body.close).contains {
+                ["fault_flag_allow_retry_first", "FAULT_FLAG_RETRY_NOWAIT"].contains(source.text($0))
+            }
+        }
+        let vmf = signature.vmfParameter
         return .edits([TextEdit(file: source.path, start: source.tokens[callee].start, end: source.tokens[close].end,
-                                replacement: "release_fault_lock(\(signature.vmfParameter))")],
-                      note: checked ? nil : "the handler returns VM_FAULT_RETRY without testing "
-                        + "fault_flag_allow_retry_first(\(signature.vmfParameter)->flags): the fault core allows the retry only then")
+                                replacement: "release_fault_lock(\(vmf))")],
+                      note: tests ? nil : "the handler gives up the lock without ruling out FAULT_FLAG_RETRY_NOWAIT "
+                        + "(fault_flag_allow_retry_first(\(vmf)->flags) does), whose callers expect the lock still held")
+    }
+
+    /// Nil when the code from token `start` on, followed as it runs (out of
+    /// the blocks it is in, past the else branches it skips), reaches
+    /// `return VM_FAULT_RETRY;` before any other exit; else why not.
+    static func retryPath(_ source: SourceText, from start: Int) -> String? {
+        var depth = 0
+        var i = start
+        while i < source.tokens.count, i - start < 600 {
+            switch source.text(i) {
+            case "return":
+                guard source.isToken(i + 1, "VM_FAULT_RETRY"), source.isToken(i + 2, ";") else {
+                    return "it can return something else first"
+                }
+                if depth <= 0 { return nil }
+                i += 3
+                continue
+            case "goto", "break", "continue":
+                return "it can leave by `\(source.text(i))` first"
+            case "{":
+                depth += 1
+            case "}":
+                if depth > 0 {
+                    depth -= 1
+                    break
+                }
+                // Leaving a block the drop is in: not a loop's or the function's.
+                guard let open = source.matchingBackward(i), open >= 1 else { return "unbalanced braces" }
+                let before = source.text(open - 1)
+                if before == "do" { return "it is in a loop" }
+                if before == ")", let parenthesis = source.matchingBackward(open - 1), parenthesis >= 1 {
+                    let keyword = source.text(parenthesis - 1)
+                    if ["while", "for", "switch"].contains(keyword) { return "it is in a \(keyword)" }
+                    if keyword != "if" { return "it reaches the end of the function" }
+                }
+                if source.isToken(i + 1, "else") {
+                    if source.isToken(i + 2, "{"), let end = source.matching(i + 2) {
+                        i = end + 1
+                        continue
+                    }
+                    return "an else branch follows that mmlint does not walk"
+                }
+            default:
+                break
+            }
+            i += 1
+        }
+        return "no `return VM_FAULT_RETRY;` follows"
     }
 }

@@ -189,4 +189,16 @@ final class FixOnKernelTests: XCTestCase {
         XCTAssertTrue(outcome.diff.contains("+\tvm_flags_set(vma, VM_ALLOW_ANY_UNCACHED | VM_IO |\n"), outcome.diff)
         XCTAssertTrue(outcome.diff.contains("+\tvm_flags_set(vma, VM_PFNMAP);\n \tvma->vm_ops = &vfio_pci_mmap_ops;\n"), outcome.diff)
     }
+
+    /// 6.12's ttm as it is: two hand-written mmap_lock drops before
+    /// VM_FAULT_RETRY, with the GPU wait in between, become release_fault_lock().
+    func testTtmRetryDropsOn612FixedAndBuilt() throws {
+        let outcome = try fixAndBuild("6.12", "drivers/gpu/drm/ttm/ttm_bo_vm.c")
+        let fixed = outcome.run.plan.fixed.filter { $0.finding.ruleID == "mm-fault-mmap-lock" }
+        XCTAssertEqual(fixed.map(\.finding.function).sorted(), ["ttm_bo_vm_fault_idle", "ttm_bo_vm_reserve"])
+        let lines = outcome.diff.components(separatedBy: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("+") && $0.hasSuffix("\trelease_fault_lock(vmf);") }.count, 2, outcome.diff)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("-") && $0.hasSuffix("\tmmap_read_unlock(vmf->vma->vm_mm);") }.count, 2, outcome.diff)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("+") || $0.hasPrefix("-") }.count, 6, outcome.diff)
+    }
 }

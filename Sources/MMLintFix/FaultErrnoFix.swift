@@ -27,28 +27,35 @@ public struct FaultErrnoFix: Fixer {
             return .notMechanical("the file cannot be read")
         }
         let written = finding.callee
-        let isErrno = written.hasPrefix("-")
+        // `-EFAULT`, or a macro for a negative constant (`FS_BAD_PAGE (-133)`).
+        let isErrno = written.hasPrefix("-") || written.range(of: #" \(-[0-9]+\)$"#, options: .regularExpression) != nil
         let isSource = Self.errnoSources.contains { written == "\($0)()" }
         guard isErrno || isSource else {
             return .notMechanical("\(written) may be 0 or a VM_FAULT_* code as well as an errno; "
                                   + "vmf_error() would turn those into VM_FAULT_SIGBUS. Keep the int in an int "
                                   + "and return vmf_error() only where it is an error")
         }
-        guard let first = source.tokenIndex(at: finding.location) else {
+        guard var first = source.tokenIndex(at: finding.location), let end = source.expressionEnd(from: first) else {
             return .notMechanical("the value is not written out at its position (a macro)")
         }
+        // `return (-ENOMEM);`: the parentheses go, the value stays.
+        var outer = (first, end)
+        while source.isToken(outer.0 - 1, "("), source.matching(outer.0 - 1) == outer.1 + 1 {
+            outer = (outer.0 - 1, outer.1 + 1)
+        }
+        let inner = (first, end)
+        first = outer.0
         guard first >= 1, ["return", "=", "?", ":"].contains(source.text(first - 1)) else {
             return .notMechanical("the errno is not returned or stored as a whole expression")
         }
-        guard let last = source.expressionEnd(from: first),
-              source.isToken(last + 1, ";") || (source.isToken(first - 1, "?") && source.isToken(last + 1, ":")) else {
+        let last = outer.1
+        guard source.isToken(last + 1, ";") || (source.isToken(first - 1, "?") && source.isToken(last + 1, ":")) else {
             return .notMechanical("the errno is part of a larger expression")
         }
-        if isSource, case let end = last, source.isToken(first + 1, "("), source.matching(first + 1) != end {
+        if isSource, source.isToken(inner.0 + 1, "("), source.matching(inner.0 + 1) != inner.1 {
             return .notMechanical("the errno source's result is combined with something else")
         }
-        if source.compact(tokens: first, last).hasPrefix("vmf_error(") { return .edits([], note: nil) }
-        let value = source.text(tokens: first, last)
+        let value = source.text(tokens: inner.0, inner.1)
         return .edits([TextEdit(file: source.path, start: source.tokens[first].start, end: source.tokens[last].end,
                                 replacement: "vmf_error(\(value))")], note: nil)
     }

@@ -8,7 +8,7 @@ import MMLintCore
 /// decides.
 public struct FaultMmapLockFix: Fixer {
     public static let ruleID = "mm-fault-mmap-lock"
-    public static let subject = "drop the fault's lock with release_fault_lock() before VM_FAULT_RETRY"
+    public static let subject = "use release_fault_lock() before VM_FAULT_RETRY"
     static let drops: Set<String> = ["mmap_read_unlock", "up_read"]
     public init() {}
 

@@ -72,12 +72,13 @@ public enum Mbox {
     /// path (`vfio/pci`, `drm/i915`, `mm`), from the folders under drivers/.
     static func prefix(_ path: String) -> String {
         var parts = path.split(separator: "/").map(String.init).dropLast()
-        if parts.first == "drivers" { parts = parts.dropFirst() }
+        let driver = parts.first == "drivers"
+        if driver { parts = parts.dropFirst() }
         if parts.first == "gpu" { parts = parts.dropFirst() }
         if parts.first == "arch" { parts = parts.dropFirst() }
         let folders = Array(parts.prefix(2))
-        if folders.count == 1 {
-            let stem = (path as NSString).lastPathComponent.replacingOccurrences(of: ".c", with: "")
+        if folders.count == 1 && driver {
+            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             return folders[0] == stem ? stem : "\(folders[0]): \(stem)"
         }
         return folders.isEmpty ? ((path as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -8,7 +8,7 @@ import MMLintCore
 /// the ops sets the flags the remap used to set.
 public struct RemapInFaultFix: Fixer {
     public static let ruleID = "mm-remap-in-fault"
-    public static let subject = "insert the faulting page instead of remapping the VMA in the fault handler"
+    public static let subject = "map only the faulting page in the fault handler"
     /// APIs taking (vma, addr, pfn, size, prot).
     static let pfnRemaps: Set<String> = ["remap_pfn_range", "io_remap_pfn_range", "remap_pfn_range_notrack"]
     /// What remap_pfn_range() sets on the VMA.

@@ -152,7 +152,7 @@ final class FixTests: XCTestCase {
         let result = try runCommand(Repo.executable, ["fix", "--no-cache", "--kernel-version", "6.12", "--rule", fixture.rule,
                                                       "--format", "mbox", "--author", "A U Thor <author@example.org>", file], in: dir)
         XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stdout.contains("Subject: [PATCH] misc/bar: insert the faulting page instead of remapping the VMA in the fault handler\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Subject: [PATCH] misc/bar: map only the faulting page in the fault handler\n"), result.stdout)
         XCTAssertTrue(result.stderr.contains("review: the rest of the handler may assume"), result.stderr)
         try result.stdout.write(toFile: dir + "/fix.mbox", atomically: true, encoding: .utf8)
         let am = try runCommand("/usr/bin/env", ["git", "-c", "user.name=T", "-c", "user.email=t@example.org", "am", "-q", "fix.mbox"], in: dir)
@@ -160,7 +160,7 @@ final class FixTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8),
                        try String(contentsOfFile: try XCTUnwrap(fixture.after), encoding: .utf8))
         let log = try runCommand("/usr/bin/env", ["git", "log", "-1", "--format=%an|%s"], in: dir)
-        XCTAssertEqual(log.stdout, "A U Thor|misc/bar: insert the faulting page instead of remapping the VMA in the fault handler\n")
+        XCTAssertEqual(log.stdout, "A U Thor|misc/bar: map only the faulting page in the fault handler\n")
     }
 
     /// The command: exit 1 with a diff, --apply writes it, then exit 0 and
@@ -293,6 +293,20 @@ final class FixTests: XCTestCase {
         }
         XCTAssertEqual(String(decoding: EditApplier.apply(edits, to: [UInt8](before)), as: UTF8.self),
                        try String(contentsOfFile: Self.folder + "/remap-in-fault-6.12/remap-in-fault-6.12.after.c", encoding: .utf8))
+    }
+
+    /// Subjects fit a kernel subject line (75 columns) after a subsystem
+    /// prefix such as `drm/amdgpu: `, and the prefix follows the path.
+    func testMailSubjects() {
+        for fixer in Fixers.all {
+            XCTAssertLessThanOrEqual(fixer.subject.count, 60, fixer.subject)
+            XCTAssertTrue(fixer.subject.first?.isLowercase == true && !fixer.subject.hasSuffix("."), fixer.subject)
+        }
+        XCTAssertEqual(Mbox.prefix("drivers/vfio/pci/vfio_pci_core.c"), "vfio/pci")
+        XCTAssertEqual(Mbox.prefix("drivers/gpu/drm/ttm/ttm_bo_vm.c"), "drm/ttm")
+        XCTAssertEqual(Mbox.prefix("drivers/char/mem.c"), "char: mem")
+        XCTAssertEqual(Mbox.prefix("mm/memory.c"), "mm")
+        XCTAssertEqual(Mbox.prefix("arch/x86/kernel/cpu/sgx/virt.c"), "x86/kernel")
     }
 
     func testCallFormattingKeepsKernelIndent() {

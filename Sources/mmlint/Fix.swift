@@ -47,6 +47,11 @@ struct Fix: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
     var noCache = false
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Parse only the files whose tokens show they can contribute a finding, as scan does.",
+        discussion: "Default: on when there are more than \(Scan.prefilterThreshold) files."))
+    var prefilter: Bool?
+
     @OptionGroup var limits: LimitOptions
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -74,8 +79,13 @@ struct Fix: ParsableCommand {
         if database == nil { database = try CompileDatabaseLocator.find(explicit: analysis.compileCommands, files: files) }
         let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
                                               rulesFingerprint: engine.knowledge.fingerprint)
+        // The scan's prefilter: the same findings from fewer parses.
+        let selected = prefilter ?? (files.count > Scan.prefilterThreshold)
+            ? engine.select(files: files, headerRoots: Scan.headerRoots(paths: paths, files: files), threads: analysis.jobs,
+                            cache: cache, kernelVersion: analysis.version).files
+            : files
         let run = FixRun.run(engine: engine, options: AnalysisOptions(
-            files: files, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version, cache: cache))
+            files: selected, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version, cache: cache))
         for warning in run.analysis.warnings { printError("mmlint: warning: " + warning) }
         let root = run.analysis.kernelRoot ?? Self.treeRoot(of: files.first)
         func place(_ location: Location) -> String {

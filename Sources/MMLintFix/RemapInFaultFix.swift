@@ -3,9 +3,11 @@ import MMLintCore
 /// `mm-remap-in-fault`: the fault handler's remap of the whole VMA becomes
 /// an insert of the faulting page, `vmf_insert_pfn_prot(vma, vmf->address,
 /// pfn + ((vmf->address - vma->vm_start) >> PAGE_SHIFT), prot)` (or
-/// `vmf_insert_pfn()` when the protection is the VMA's own), its int result
-/// handling becomes vm_fault_t handling, and the mmap handler that installs
-/// the ops sets the flags the remap used to set.
+/// `vmf_insert_pfn()` when the protection is the VMA's own; an
+/// `io_remap_pfn_range()`'s protection goes through `pgprot_decrypted()` as
+/// it did inside it), its int result handling becomes vm_fault_t handling,
+/// and the mmap handler that installs the ops sets the flags the remap used
+/// to set.
 public struct RemapInFaultFix: Fixer {
     public static let ruleID = "mm-remap-in-fault"
     public static let subject = "map only the faulting page in the fault handler"
@@ -70,7 +72,10 @@ public struct RemapInFaultFix: Fixer {
         }
         var pfn = source.compact(tokens: arguments[2].0, arguments[2].1)
         if pfn.contains(" ") { pfn = "(\(pfn))" }
-        let prot = source.compact(tokens: arguments[4].0, arguments[4].1)
+        var prot = source.compact(tokens: arguments[4].0, arguments[4].1)
+        // io_remap_pfn_range() maps with pgprot_decrypted(prot) (memory
+        // encryption): the insert must too, or the BAR reads as ciphertext.
+        if finding.callee == "io_remap_pfn_range" { prot = "pgprot_decrypted(\(prot))" }
         let vmf = signature.vmfParameter
         let page = "\(pfn) + ((\(vmf)->address - \(vma)->vm_start) >> PAGE_SHIFT)"
         let insert: (name: String, arguments: [String]) = prot == "\(vma)->vm_page_prot"

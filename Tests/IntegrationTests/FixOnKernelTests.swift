@@ -147,7 +147,8 @@ final class FixOnKernelTests: XCTestCase {
         XCTAssertEqual(outcome.run.plan.fixed.filter { $0.finding.ruleID == "mm-remap-in-fault" }.map(\.finding.function),
                        ["vfio_pci_mmap_fault"])
         let diff = outcome.diff
-        XCTAssertTrue(diff.contains("+\tret = vmf_insert_pfn(vma, vmf->address,\n"), diff)
+        XCTAssertTrue(diff.contains("+\tret = vmf_insert_pfn_prot(vma, vmf->address,\n"), diff)
+        XCTAssertTrue(diff.contains("pgprot_decrypted(vma->vm_page_prot));\n"), diff)
         XCTAssertTrue(diff.contains("+\tif (ret & VM_FAULT_ERROR) {\n"), diff)
         XCTAssertTrue(diff.contains("-\t\tret = VM_FAULT_SIGBUS;\n"), diff)
         // 6.1's vfio_pci_core_mmap() sets all four flags already.

@@ -2,7 +2,8 @@ import MMLintCore
 
 /// `mm-vm-flags-direct`: `vma->vm_flags |= X` becomes `vm_flags_set(vma, X)`,
 /// `&= ~X` becomes `vm_flags_clear(vma, X)`, `= X` becomes
-/// `vm_flags_reset(vma, X)`. Only a write that is a whole statement is
+/// `vm_flags_reset(vma, X)`, or `vm_flags_init(vma, X)` for a VMA the
+/// function has just allocated. Only a write that is a whole statement is
 /// rewritten: one used as a value has no modifier to stand for it.
 public struct VmFlagsDirectFix: Fixer {
     public static let ruleID = "mm-vm-flags-direct"
@@ -62,7 +63,12 @@ public struct VmFlagsDirectFix: Fixer {
                 valueLast -= 1
             }
         case "=":
-            function = "vm_flags_reset"
+            // A VMA this function allocates is not visible yet: vm_flags_init()
+            // sets its flags without the write lock vm_flags_reset() asserts.
+            let fresh = finding.functionUSR.flatMap { context.program.functions[$0] }
+                .flatMap { FollowPfnFix.body(of: $0, in: source) }
+                .map { Self.allocates(source, variable: vma, in: $0) } ?? false
+            function = fresh ? "vm_flags_init" : "vm_flags_reset"
         default:
             return .notMechanical("`vm_flags \(op)` has no vm_flags modifier")
         }
@@ -75,6 +81,17 @@ public struct VmFlagsDirectFix: Fixer {
         return .edits([TextEdit(file: source.path, start: source.tokens[base].start,
                                 end: valueLast == valueEnd ? end : source.tokens[valueEnd].end,
                                 replacement: replacement)], note: nil)
+    }
+
+    /// Whether the function body `body` assigns `variable` a VMA it
+    /// allocates (`vma = vm_area_alloc(mm);`, `new = vm_area_dup(old);`).
+    static func allocates(_ source: SourceText, variable: String, in body: (open: Int, close: Int)) -> Bool {
+        guard body.open + 3 < body.close else { return false }
+        for i in body.open..<(body.close - 2) where source.text(i) == variable && source.isToken(i + 1, "=")
+            && ["vm_area_alloc", "vm_area_dup"].contains(source.text(i + 2)) {
+            return true
+        }
+        return false
     }
 
     /// The `vm_flags` token and the assignment operator after it, in the

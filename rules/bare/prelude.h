@@ -313,6 +313,7 @@ void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags);
 void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set, vm_flags_t clear);
 void vm_flags_init(struct vm_area_struct *vma, vm_flags_t flags);
 void vm_flags_reset(struct vm_area_struct *vma, vm_flags_t flags);
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 
 /* Files and pages. */
 struct file_operations {

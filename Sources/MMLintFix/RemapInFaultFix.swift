@@ -115,6 +115,10 @@ public struct RemapInFaultFix: Fixer {
                                       replacement: Self.call(insert.name, insert.arguments, prefix: "return ",
                                                              suffix: ";", indent: indent))])
         }
+        // `err = remap(...); if (err) return VM_FAULT_…; return VM_FAULT_NOPAGE;`
+        if source.isToken(callee - 1, "="), source.isToken(close + 1, ";") {
+            return intResult(source, callee: callee, close: close, function: function, insert: insert)
+        }
         // `if (remap(...))` and its failure branch.
         guard source.isToken(callee - 1, "("), source.isToken(callee - 2, "if"), source.matching(callee - 1) == close + 1 else {
             return .failure(NotMechanical("the remap's int result is used in a way mmlint does not rewrite "
@@ -192,6 +196,66 @@ public struct RemapInFaultFix: Fixer {
                                       replacement: variable))
             }
             i += 1
+        }
+        return .success(edits)
+    }
+
+    /// `err = remap(...);` into an int, tested right after by an `if` whose
+    /// branch only returns, then `return VM_FAULT_NOPAGE;`: one return of the
+    /// insert. The int's declaration goes when nothing else uses it.
+    func intResult(_ source: SourceText, callee: Int, close: Int, function: FunctionFact,
+                   insert: (name: String, arguments: [String])) -> Result<[TextEdit], NotMechanical> {
+        let shape = NotMechanical("the remap's int result is stored and used in a way mmlint does not rewrite "
+                                  + "(`err = remap(...); if (err) return …; return VM_FAULT_NOPAGE;` is)")
+        guard callee >= 3, source.tokens[callee - 2].kind == .identifier,
+              [";", "{", "}"].contains(source.text(callee - 3)) else { return .failure(shape) }
+        let variable = source.text(callee - 2)
+        let store = callee - 2
+        // The test: `if (err)`, `if (err < 0)`, `if (err != 0)`.
+        guard source.isToken(close + 2, "if"), source.isToken(close + 3, "("), let testClose = source.matching(close + 3),
+              source.isToken(close + 4, variable),
+              [[], ["<", "0"], ["!=", "0"]].contains((close + 5..<testClose).map { source.text($0) }) else {
+            return .failure(shape)
+        }
+        var first = testClose + 1
+        let braced = source.isToken(first, "{")
+        if braced { first += 1 }
+        guard source.isToken(first, "return"), let value = source.expressionEnd(from: first + 1), source.isToken(value + 1, ";") else {
+            return .failure(shape)
+        }
+        let returned = source.compact(tokens: first + 1, value)
+        guard returned.hasPrefix("VM_FAULT_") || returned == "vmf_error(\(variable))" else { return .failure(shape) }
+        let branchEnd = braced ? value + 2 : value + 1
+        guard !braced || source.isToken(branchEnd, "}"), !source.isToken(branchEnd + 1, "else"),
+              source.isToken(branchEnd + 1, "return"), source.isToken(branchEnd + 2, "VM_FAULT_NOPAGE"),
+              source.isToken(branchEnd + 3, ";") else { return .failure(shape) }
+        let end = branchEnd + 3
+        if source.hasCommentOrDirective(source.tokens[store].start, source.tokens[end].end) {
+            return .failure(NotMechanical("a comment or directive sits between the remap and its return and would be lost"))
+        }
+        let indent = source.indentation(of: source.tokens[store].start)
+        var edits = [TextEdit(file: source.path, start: source.tokens[store].start, end: source.tokens[end].end,
+                              replacement: Self.call(insert.name, insert.arguments, prefix: "return ", suffix: ";", indent: indent))]
+        // `int err;` alone on its line, and used nowhere else: it goes too.
+        if let body = FollowPfnFix.body(of: function, in: source) {
+            let uses = (body.open...body.close).filter { source.text($0) == variable && source.tokens[$0].kind == .identifier }
+            let here = uses.filter { $0 >= store && $0 <= end }
+            if let declaration = uses.first, uses.count == here.count + 1, declaration < store,
+               source.isToken(declaration - 1, "int"), source.isToken(declaration + 1, ";"),
+               [";", "{", "}"].contains(source.text(declaration - 2)) {
+                let lineStart = source.lineStart(of: source.tokens[declaration - 1].start)
+                let lineEnd = source.lineEnd(of: source.tokens[declaration + 1].end)
+                if source.text(lineStart, source.tokens[declaration - 1].start).allSatisfy({ $0 == " " || $0 == "\t" }),
+                   source.text(source.tokens[declaration + 1].end, lineEnd).allSatisfy({ $0 == " " || $0 == "\t" }) {
+                    var removeEnd = min(lineEnd + 1, source.bytes.count)
+                    // The blank line after the declarations goes with the last one.
+                    if source.isToken(declaration - 2, "{"), removeEnd < source.bytes.count, source.bytes[removeEnd] == 0x0a,
+                       source.line(of: source.tokens[declaration + 2].start) > source.line(of: removeEnd) {
+                        removeEnd += 1
+                    }
+                    edits.append(TextEdit(file: source.path, start: lineStart, end: removeEnd, replacement: ""))
+                }
+            }
         }
         return .success(edits)
     }

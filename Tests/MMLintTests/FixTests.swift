@@ -309,6 +309,35 @@ final class FixTests: XCTestCase {
         XCTAssertEqual(Mbox.prefix("arch/x86/kernel/cpu/sgx/virt.c"), "x86/kernel")
     }
 
+    /// All rules at once: the vm_flags fix in a fault path leaves
+    /// mm-fault-vm-flags on the same line, spelled vm_flags_set(); that is
+    /// the finding the file had, not a new one, so both fixes hold.
+    func testRespelledFindingIsNotNew() throws {
+        let dir = try temporaryFolder()
+        let file = dir + "/cam.c"
+        try """
+            static vm_fault_t cam_fault(struct vm_fault *vmf)
+            {
+            \tvmf->vma->vm_flags |= VM_IO;
+            \tif (!vmf->vma->vm_private_data)
+            \t\treturn -EFAULT;
+            \treturn VM_FAULT_NOPAGE;
+            }
+
+            static const struct vm_operations_struct cam_vm_ops = {
+            \t.fault = cam_fault,
+            };
+
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = FixRun.run(engine: sharedEngine, options: AnalysisOptions(files: [file], jobs: 1, kernelVersion: KernelVersion(6, 12)))
+        XCTAssertTrue(run.isVerified, "introduced \(run.introduced)")
+        XCTAssertEqual(run.plan.fixed.map(\.finding.ruleID).sorted(), ["mm-fault-errno", "mm-vm-flags-direct"])
+        XCTAssertEqual(run.plan.left.map(\.finding.ruleID), ["mm-fault-vm-flags"])
+        let fixed = String(decoding: try XCTUnwrap(run.fixedTexts[file]), as: UTF8.self)
+        XCTAssertTrue(fixed.contains("\tvm_flags_set(vmf->vma, VM_IO);\n"), fixed)
+        XCTAssertTrue(fixed.contains("\t\treturn vmf_error(-EFAULT);\n"), fixed)
+    }
+
     func testCallFormattingKeepsKernelIndent() {
         XCTAssertEqual(RemapInFaultFix.call("vmf_insert_pfn", ["vma", "vmf->address", "pfn"], prefix: "return ", suffix: ";", indent: "\t"),
                        "return vmf_insert_pfn(vma, vmf->address, pfn);")

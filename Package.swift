@@ -81,6 +81,8 @@ let package = Package(
         // check and review: patches applied in memory, findings differenced, replies composed.
         .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
+        // fix: mechanical edits for findings, as diffs, mails or in place.
+        .target(name: "MMLintFix", dependencies: ["MMLintCore", "MMLintEngine"], swiftSettings: clangSwiftFlags),
         // bot: a mailing list's archive read as it grows, each guilty patch answered once.
         .target(name: "MMLintBot",
                 dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch", "MMLintCheck",
@@ -90,19 +92,19 @@ let package = Package(
             name: "mmlint",
             dependencies: [
                 "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex",
-                "MMLintBot",
+                "MMLintBot", "MMLintFix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "MMLintTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "mmlint"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "MMLintFix", "mmlint"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex", "MMLintFix"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
     ]

@@ -12,6 +12,8 @@ pkgs=(libclang-dev llvm-dev
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(coccinelle clang time)
 fi
+# mmlint fix: its tests apply the diffs it prints with patch -p1 as well as git apply.
+pkgs+=(patch)
 # mmlint bot: SQLite for its state (GRDB), and public-inbox for the tests that feed it a real v2 inbox.
 pkgs+=(libsqlite3-dev public-inbox)
 

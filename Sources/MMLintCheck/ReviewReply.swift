@@ -25,12 +25,16 @@ public struct ReviewOptions: Sendable {
     public var date: Date
     /// Context lines quoted above each finding.
     public var context: Int
+    /// A diff that fixes a finding, by `Finding.key`: shown under its comment.
+    public var fixes: [String: String]
 
-    public init(from: String, signOff: String? = nil, date: Date = Date(), context: Int = 3) {
+    public init(from: String, signOff: String? = nil, date: Date = Date(), context: Int = 3,
+                fixes: [String: String] = [:]) {
         self.from = from
         self.signOff = signOff
         self.date = date
         self.context = context
+        self.fixes = fixes
     }
 }
 
@@ -71,7 +75,7 @@ public enum ReviewWriter {
         var body: [UInt8] = []
         let who = patch.from.map(displayName(of:)) ?? "you"
         body += Array((patch.date.map { "On \($0), \(who) wrote:\n" } ?? "\(who) wrote:\n").utf8)
-        body += quotedBody(patch, findings: findings, root: root, context: options.context)
+        body += quotedBody(patch, findings: findings, root: root, context: options.context, fixes: options.fixes)
         if let signOff = options.signOff, !signOff.isEmpty { body += Array(("\n" + signOff + "\n").utf8) }
         let head = headers.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
         return ReviewReply(number: number, subject: subject, data: Array((head + "\n\n").utf8) + body)
@@ -80,7 +84,8 @@ public enum ReviewWriter {
     /// The quoted diff: each file with findings, its header, then windows of
     /// hunk lines ending at each finding, with the comment under it; `[...]`
     /// wherever quoted lines were left out.
-    static func quotedBody(_ patch: Patch, findings: [Finding], root: String, context: Int) -> [UInt8] {
+    static func quotedBody(_ patch: Patch, findings: [Finding], root: String, context: Int,
+                           fixes: [String: String] = [:]) -> [UInt8] {
         let raw = splitRawLines(patch.body)
         // Lines as text to find the diff's structure; quoted from `raw`, byte for byte.
         let lines = raw.map { String(decoding: $0, as: UTF8.self) }
@@ -109,6 +114,9 @@ public enum ReviewWriter {
                     if from <= at { for entry in entries[from...at] { quote(entry.bodyIndex) } }
                     next = max(next, at + 1)
                     out += Array(("\n" + comment(for: finding) + "\n\n").utf8)
+                    if let fix = fixes[finding.key] {
+                        out += Array(("Something like this, untested:\n\n" + fix + "\n").utf8)
+                    }
                 }
                 if next < entries.count { cut() }
             }

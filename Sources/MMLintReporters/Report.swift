@@ -25,6 +25,35 @@ public struct Report: Sendable {
     /// Files (or versions of files) that could not be analysed at all: the
     /// run is incomplete, whatever the findings say.
     public var failures: [Failure]
+    /// `mmlint fix`: the fix of a finding, by `Finding.key` (SARIF `fixes`).
+    public var fixes: [String: SuggestedFix] = [:]
+
+    /// A finding's fix as regions of files replaced by text.
+    public struct SuggestedFix: Sendable {
+        /// A region (1-based lines and byte columns, the end exclusive; empty
+        /// for an insertion) and what replaces it.
+        public struct Replacement: Sendable {
+            public var startLine: Int
+            public var startColumn: Int
+            public var endLine: Int
+            public var endColumn: Int
+            public var text: String
+            public init(startLine: Int, startColumn: Int, endLine: Int, endColumn: Int, text: String) {
+                self.startLine = startLine
+                self.startColumn = startColumn
+                self.endLine = endLine
+                self.endColumn = endColumn
+                self.text = text
+            }
+        }
+        public var description: String
+        /// Per file (absolute), its replacements in file order.
+        public var changes: [(file: String, replacements: [Replacement])]
+        public init(description: String, changes: [(file: String, replacements: [Replacement])]) {
+            self.description = description
+            self.changes = changes
+        }
+    }
 
     /// A file mmlint could not analyse (the parser crashed or hung, the
     /// worker died, libclang gave no translation unit). Parse errors in a

@@ -75,6 +75,25 @@ public enum SARIFReporter {
         var locations: [Location]
         var partialFingerprints: [String: String]
         var properties: ResultProperties
+        var fixes: [Fix]?
+    }
+    struct Fix: Encodable {
+        var description: Text
+        var artifactChanges: [ArtifactChange]
+    }
+    struct ArtifactChange: Encodable {
+        var artifactLocation: ArtifactLocation
+        var replacements: [Replacement]
+    }
+    struct Replacement: Encodable {
+        var deletedRegion: DeletedRegion
+        var insertedContent: Text?
+    }
+    struct DeletedRegion: Encodable {
+        var startLine: Int
+        var startColumn: Int
+        var endLine: Int
+        var endColumn: Int
     }
 
     /// Code-scanning services take at most this many results a run, and
@@ -122,7 +141,16 @@ public enum SARIFReporter {
                 partialFingerprints: ["mmlintKey/v1": fingerprint.hex],
                 properties: ResultProperties(function: f.function, callee: f.callee, chain: f.chain,
                                              confidence: f.confidence.rawValue, suggestion: f.suggestion,
-                                             macro: f.macro, patchIndex: f.patchIndex, patchSubject: f.patchSubject))
+                                             macro: f.macro, patchIndex: f.patchIndex, patchSubject: f.patchSubject),
+                fixes: report.fixes[f.key].map { fix in
+                    [Fix(description: Text(text: fix.description), artifactChanges: fix.changes.map { change in
+                        ArtifactChange(artifactLocation: artifact(change.file, report), replacements: change.replacements.map {
+                            Replacement(deletedRegion: DeletedRegion(startLine: $0.startLine, startColumn: $0.startColumn,
+                                                                     endLine: $0.endLine, endColumn: $0.endColumn),
+                                        insertedContent: $0.text.isEmpty ? nil : Text(text: $0.text))
+                        })
+                    })]
+                })
         }
         var properties: [String: String] = [:]
         if let version = report.kernelVersion { properties["kernelVersion"] = version.description }

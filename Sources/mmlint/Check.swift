@@ -29,6 +29,11 @@ struct Check: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No summary line on stderr.")
     var quiet = false
 
+    @Flag(help: ArgumentHelp(
+        "After the report, print a diff on top of the series that fixes what it introduces (as mmlint fix would).",
+        discussion: "Text output only; findings with no mechanical fix are said on stderr."))
+    var fix = false
+
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif, checkpatch
         case b4Review = "b4-review"
@@ -40,6 +45,7 @@ struct Check: ParsableCommand {
         do {
             let (engine, root, series, result) = try input.check()
             emit(result, series: series, engine: engine, root: root, started: started)
+            if fix { try FollowUpFix.print(result, engine: engine, root: root, input: input) }
             // A file that could not be analysed may hide what the patch adds:
             // never "clean", whatever was found elsewhere.
             status = !result.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
@@ -52,6 +58,10 @@ struct Check: ParsableCommand {
             }
         }
         throw ExitCode(status.rawValue)
+    }
+
+    func validate() throws {
+        if fix && format != .text { throw ValidationError("--fix prints a diff after the text report; it takes no --format \(format.rawValue)") }
     }
 
     func emit(_ result: CheckResult, series: PatchSeries, engine: Engine, root: String, started: Date) {

@@ -11,7 +11,8 @@ struct MMLint: ParsableCommand {
         abstract: "Find mm API misuse in Linux kernel C: remap in fault handlers, follow_pfn() and friends.",
         discussion: "Exit status: 0 no findings, 1 findings, 2 usage or input error, or a file that could not be analysed.",
         version: ToolInfo.version,
-        subcommands: [Scan.self, Check.self, Review.self, Flags.self, Kbuild.self, Bot.self, InstallHook.self, Rules.self, Explain.self])
+        subcommands: [Scan.self, Check.self, Fix.self, Review.self, Flags.self, Kbuild.self, Bot.self, InstallHook.self,
+                      Rules.self, Explain.self])
 }
 
 /// Exit status as documented: 0 clean, 1 findings, 2 errors.

@@ -32,17 +32,21 @@ struct Review: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No summary line on stderr.")
     var quiet = false
 
+    @Flag(help: "Show under each comment the diff that fixes it, when mmlint fix has one (\"something like this, untested\").")
+    var fix = false
+
     func run() throws {
         var status = Status.error
         do {
-            let (_, root, _, result) = try input.check()
+            let (engine, root, _, result) = try input.check()
+            let fixes = fix ? try FollowUpFix.suggestions(result, engine: engine, root: root, input: input) : [:]
             let reviewer = try from ?? gitIdentity(root: root)
             let firstName = ReviewWriterNames.firstName(of: reviewer)
             // SOURCE_DATE_EPOCH (reproducible builds' convention) pins the date.
             let date = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init)
                 .map { Date(timeIntervalSince1970: $0) } ?? Date()
             let replies = ReviewWriter.replies(for: result, root: root, options: ReviewOptions(
-                from: reviewer, signOff: signOff ?? firstName, date: date))
+                from: reviewer, signOff: signOff ?? firstName, date: date, fixes: fixes))
             if let output {
                 try write(replies, to: output)
             } else {

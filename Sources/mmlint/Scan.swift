@@ -153,7 +153,9 @@ struct Scan: ParsableCommand {
 
     /// Where the prefilter finds the headers the scanned files can reach:
     /// the kernel tree's root, else the folders named.
-    func headerRoots(_ files: [String]) -> [String] {
+    func headerRoots(_ files: [String]) -> [String] { Self.headerRoots(paths: paths, files: files) }
+
+    static func headerRoots(paths: [String], files: [String]) -> [String] {
         if let root = files.first.flatMap(KernelTree.root(containing:)) { return [root] }
         var roots: [String] = []
         for path in paths {

@@ -134,7 +134,8 @@ final class FixtureTests: XCTestCase {
                             "bare-includes", "check-tree", "rule-fault-mmap-lock",
                             "rule-fault-vm-flags",
                             "rule-vm-flags-direct",
-                            "rule-fault-errno", "rule-insert-needs-flags", "rule-delegation"]
+                            "rule-fault-errno", "rule-insert-needs-flags", "rule-delegation",
+                            "fix"]  // FixTests
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

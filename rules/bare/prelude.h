@@ -170,6 +170,8 @@ enum vm_fault_reason {
 	VM_FAULT_NEEDDSYNC = 0x002000,
 	VM_FAULT_COMPLETED = 0x004000,
 };
+#define VM_FAULT_ERROR (VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON | \
+			VM_FAULT_FALLBACK)
 
 /* The earlier huge_fault size argument (until v6.6). */
 enum page_entry_size { PE_SIZE_PTE = 0, PE_SIZE_PMD, PE_SIZE_PUD };
@@ -310,6 +312,8 @@ void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags);
 void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags);
 void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set, vm_flags_t clear);
 void vm_flags_init(struct vm_area_struct *vma, vm_flags_t flags);
+void vm_flags_reset(struct vm_area_struct *vma, vm_flags_t flags);
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 
 /* Files and pages. */
 struct file_operations {

@@ -57,6 +57,13 @@ public struct Cursor {
     /// Unified Symbol Resolution: the same entity has the same USR in every
     /// translation unit (static entities include their file's name).
     public var usr: String { ClangString.take(clang_getCursorUSR(raw)) }
+    /// The file of the entity's first declaration (its canonical cursor).
+    public var canonicalFile: String? {
+        var file: CXFile?
+        clang_getFileLocation(clang_getCursorLocation(clang_getCanonicalCursor(raw)), &file, nil, nil, nil)
+        guard let file else { return nil }
+        return ClangString.take(clang_getFileName(file))
+    }
     public var isDefinition: Bool { clang_isCursorDefinition(raw) != 0 }
     public var isStatic: Bool { clang_Cursor_getStorageClass(raw) == CX_SC_Static }
     public var isInMainFile: Bool { clang_Location_isFromMainFile(clang_getCursorLocation(raw)) != 0 }

@@ -11,6 +11,20 @@ struct FactExtractor: Sendable {
     /// Maps libclang's file names to the names facts use (absolute, normalized).
     let normalize: @Sendable (String) -> String
 
+    /// The entity's USR, with the file of a file-local one (a static
+    /// function or variable) named by its path: clang names it by the
+    /// file's base name only (`c:core.c@F@probe`), so the static functions
+    /// of two `core.c` in different folders would be one function.
+    func usr(of cursor: Cursor) -> String {
+        let usr = cursor.usr
+        guard usr.hasPrefix("c:") else { return usr }
+        let rest = usr.dropFirst(2)
+        guard let at = rest.firstIndex(of: "@"), at > rest.startIndex, let file = cursor.canonicalFile else { return usr }
+        let path = normalize(file)
+        guard path.split(separator: "/").last.map(String.init) == String(rest[..<at]) else { return usr }
+        return "c:" + path + rest[at...]
+    }
+
     func extract(_ unit: TranslationUnit, file: String, mode: FlagMode) -> UnitFacts {
         var state = State(extractor: self)
         let diagnostics = unit.diagnostics
@@ -68,7 +82,7 @@ struct FactExtractor: Sendable {
         init(extractor: FactExtractor) { self.extractor = extractor }
 
         mutating func function(_ cursor: Cursor) {
-            let usr = cursor.usr
+            let usr = extractor.usr(of: cursor)
             guard !usr.isEmpty, seenFunctions.insert(usr).inserted,
                   let location = cursor.location else { return }
             let returnType = typeName(cursor.resultType)
@@ -215,7 +229,7 @@ struct FactExtractor: Sendable {
             return variables.map { variable in
                 var named = write
                 named.valueName = variable.spelling
-                named.valueUSR = variable.usr
+                named.valueUSR = extractor.usr(of: variable)
                 return named
             }
         }
@@ -310,7 +324,7 @@ struct FactExtractor: Sendable {
                 if value.tokenSpellings == ["0"] { return [ValueFact(kind: .zero, location: location)] }
             case .callExpr:
                 if let callee = value.referenced, callee.kind == .functionDecl {
-                    return [ValueFact(kind: .call, name: callee.spelling, usr: callee.usr,
+                    return [ValueFact(kind: .call, name: callee.spelling, usr: extractor.usr(of: callee),
                                       type: typeName(callee.resultType), location: location)]
                 }
             case .declRefExpr:
@@ -361,7 +375,7 @@ struct FactExtractor: Sendable {
             guard let callee = cursor.referenced, callee.kind == .functionDecl,
                   let location = cursor.location else { return nil }
             let name = callee.spelling
-            let usr = callee.usr
+            let usr = extractor.usr(of: callee)
             if let definition = callee.definition, !definition.isInMainFile, !seenFunctions.contains(usr) {
                 pendingHeaderFunctions.append(definition)
             }
@@ -427,7 +441,7 @@ struct FactExtractor: Sendable {
                       parts.count >= 2, let value = parts.last, let location = element.location else { continue }
                 for variable in variablesReferenced(by: value) where variable.type.recordName == "vm_operations_struct" {
                     tableStores.append(MemberWrite(member: designator.spelling, structName: structName, op: "init",
-                                                   valueName: variable.spelling, valueUSR: variable.usr,
+                                                   valueName: variable.spelling, valueUSR: extractor.usr(of: variable),
                                                    location: extractor.location(location)))
                 }
             }
@@ -458,7 +472,7 @@ struct FactExtractor: Sendable {
         mutating func bind(structName: String, field: String, function: Cursor, holder: String,
                            kind: CallbackBinding.Kind, at site: Cursor) {
             guard let location = site.location else { return }
-            let usr = function.usr
+            let usr = extractor.usr(of: function)
             if let definition = function.definition, !definition.isInMainFile, !seenFunctions.contains(usr) {
                 pendingHeaderFunctions.append(definition)
             }

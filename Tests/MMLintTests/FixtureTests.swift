@@ -44,6 +44,7 @@ final class FixtureTests: XCTestCase {
     func testDirectCall() { check("direct-call") }
     func testHelperChainOfThree() { check("helper-chain") }
     func testHelperInAnotherFile() { check("cross-file") }
+    func testStaticFunctionsOfSameNamedFiles() { check("static-same-name") }
     func testMacroWrappedCall() { check("macro") }
     func testIfdefOpsField() { check("ifdef-ops") }
     func testNestedAndArrayOps() { check("nested-ops") }
@@ -135,7 +136,7 @@ final class FixtureTests: XCTestCase {
                             "rule-fault-vm-flags",
                             "rule-vm-flags-direct",
                             "rule-fault-errno", "rule-insert-needs-flags", "rule-delegation",
-                            "fix"]  // FixTests
+                            "static-same-name", "fix"]  // fix: FixTests
         let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)

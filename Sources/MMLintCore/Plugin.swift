@@ -21,7 +21,7 @@ public enum MMLintPlugin {
     /// the plugin was built against with its own. Bump it whenever a type a
     /// plugin sees (Rule, RuleDescription, Program, Finding, the facts,
     /// RuleKnowledge, PluginRuleSet) changes shape.
-    @_transparent public static var abiVersion: Int { 2 }
+    @_transparent public static var abiVersion: Int { 3 }
 
     /// `Int mmlint_plugin_abi_version(void)`.
     public static let abiVersionSymbol = "mmlint_plugin_abi_version"

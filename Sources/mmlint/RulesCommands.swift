@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintReporters
 
 /// `mmlint rules`: the rules, one per line.
 struct Rules: ParsableCommand {
@@ -10,8 +11,17 @@ struct Rules: ParsableCommand {
 
     @OptionGroup var ruleSources: RuleSourceArguments
 
+    @Option(name: .customLong("update-docs"), help: ArgumentHelp(
+        "Rewrite the generated parts of the built-in rules' sections of this Markdown file (docs/rules.md).",
+        valueName: "file"))
+    var updateDocs: String?
+
     func run() throws {
         let engine = try loadEngine(ruleSources)
+        if let updateDocs {
+            try update(docs: updateDocs, engine: engine)
+            return
+        }
         let enabled = Set(engine.rules.map(\.description.id))
         let origin = engine.plugins.reduce(into: [String: String]()) { all, plugin in
             for rule in plugin.rules { all[rule.description.id] = plugin.path }
@@ -24,6 +34,22 @@ struct Rules: ParsableCommand {
             if !enabled.contains(rule.id) { notes.append("disabled by the config") }
             let note = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
             print("\(rule.id.padding(toLength: width, withPad: " ", startingAt: 0)) \(rule.confidence.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(rule.summary)\(note)")
+        }
+    }
+}
+
+extension Rules {
+    /// Rewrites `path`'s generated parts from the built-in rules (plugins' rules are documented by their plugins).
+    func update(docs path: String, engine: Engine) throws {
+        let pluginRules = Set(engine.plugins.flatMap { $0.rules.map(\.description.id) })
+        let rules = engine.allRules.map(\.description).filter { !pluginRules.contains($0.id) }
+        do {
+            let document = try String(contentsOfFile: path, encoding: .utf8)
+            let updated = RuleDocs.update(document, rules: rules, knowledge: engine.knowledge.rules)
+            if updated != document { try updated.write(toFile: path, atomically: true, encoding: .utf8) }
+        } catch {
+            printError("mmlint: \(path): \(error.localizedDescription)")
+            throw ExitCode(Status.error.rawValue)
         }
     }
 }
@@ -55,12 +81,11 @@ struct Explain: ParsableCommand {
                 out += "  \(api.name)()\(gate)\n"
             }
         }
-        if let version = d.examplesKernelVersion {
-            out += "\nThe examples are judged as on a \(version.releaseName) tree.\n"
-        }
         for (title, examples) in [("Flagged", d.triggering), ("Not flagged", d.nonTriggering)] {
             for (index, example) in examples.enumerated() {
-                out += "\n\(title) (\(index + 1)):\n\n" + example.split(separator: "\n", omittingEmptySubsequences: false)
+                let version = example.kernelVersion.map { ", as on a \($0.releaseName) tree" } ?? ""
+                out += "\n\(title) (\(index + 1)\(version)):\n\n" + example.source
+                    .split(separator: "\n", omittingEmptySubsequences: false)
                     .map { "    " + $0 }.joined(separator: "\n") + "\n"
             }
         }

@@ -113,17 +113,17 @@ final class PluginTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         for (index, example) in description.triggering.enumerated() {
             let path = dir + "/trigger\(index).c"
-            try example.write(toFile: path, atomically: true, encoding: .utf8)
+            try example.source.write(toFile: path, atomically: true, encoding: .utf8)
             let result = engine.analyze(AnalysisOptions(files: [path], jobs: 1))
             XCTAssertEqual(result.units.first?.errors.map(\.message), [], "example \(index) does not parse cleanly")
-            let marked = example.components(separatedBy: "\n").enumerated()
+            let marked = example.source.components(separatedBy: "\n").enumerated()
                 .filter { $0.element.contains("/* expect: \(Self.exampleRule) */") }.map { $0.offset + 1 }
             XCTAssertFalse(marked.isEmpty)
             XCTAssertEqual(result.findings.filter { $0.ruleID == Self.exampleRule }.map(\.location.line), marked)
         }
         for (index, example) in description.nonTriggering.enumerated() {
             let path = dir + "/clean\(index).c"
-            try example.write(toFile: path, atomically: true, encoding: .utf8)
+            try example.source.write(toFile: path, atomically: true, encoding: .utf8)
             let result = engine.analyze(AnalysisOptions(files: [path], jobs: 1))
             XCTAssertEqual(result.units.first?.errors.map(\.message), [], "example \(index) does not parse cleanly")
             XCTAssertEqual(result.findings.map(\.message), [])

@@ -41,11 +41,6 @@ public struct Finding: Codable, Sendable, Equatable {
         self.suggestion = suggestion
     }
 
-    /// Identity that survives line shifts: rule, file, function, callee, chain.
-    public var key: String {
-        [ruleID, location.file, function, callee, chain.joined(separator: " → ")].joined(separator: "|")
-    }
-
     /// Report order: file, line, column, rule.
     public static func reportOrder(_ a: Finding, _ b: Finding) -> Bool {
         (a.location, a.ruleID, a.callee) < (b.location, b.ruleID, b.callee)

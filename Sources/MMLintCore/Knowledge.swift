@@ -1,10 +1,14 @@
 import Foundation
 import Yams
 
-/// Everything mmlint knows about the mm API, read from `rules/*.yaml`: where
-/// fault context starts, and per rule the APIs it watches, its messages and
-/// its suggestions with their version gates. Adding a forbidden API or a
-/// callback kind is an edit there, not here.
+/// What mmlint knows about the mm API, read from `rules/*.yaml`: where
+/// fault context starts (the callback fields and the handler shape), and per
+/// rule the APIs it watches, its messages and its suggestions with their
+/// version gates. Adding a forbidden API or a callback field of a known
+/// struct is an edit there, not here. Some shapes are still in the code: the
+/// fact extractor's member writes of `vm_area_struct`, its `VM_*`/`PFN_*`
+/// flag names and `VM_FAULT_*` codes, and the ops tables it follows
+/// (`vm_operations_struct`).
 public struct KnowledgeBase: Sendable {
     public var directory: String
     public var faultContext: FaultContextKnowledge
@@ -260,8 +264,6 @@ public struct RuleKnowledge: Codable, Sendable {
     public var evidence: Evidence?
     public var messages: [Text]
     public var suggestions: [Text]
-
-    public func api(named name: String) -> API? { apis.first { $0.name == name } }
 }
 
 extension KernelVersion {

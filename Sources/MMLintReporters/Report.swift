@@ -1,8 +1,11 @@
 import Foundation
 import MMLintCore
 
-/// What a reporter formats. Reporters decide nothing: the findings, their
-/// order and the summary are given.
+/// What a reporter formats. The findings, their order and the summary are
+/// given; a reporter decides only how they read in its format, which for
+/// some formats means mapping a finding to the format's levels (checkpatch's
+/// ERROR/WARNING, b4's pass/warn/fail: from the config's severity, else
+/// from the confidence).
 public struct Report: Sendable {
     public var findings: [Finding]
     public var rules: [RuleDescription]

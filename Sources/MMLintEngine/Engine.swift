@@ -1,7 +1,6 @@
 import Foundation
 import LibClang
 import MMLintCore
-import MMLintRules
 
 /// An error the user can act on: it says what failed and what to do.
 public enum EngineError: Error, CustomStringConvertible, Equatable {
@@ -63,6 +62,10 @@ public struct AnalysisResult: Sendable {
     public var program: Program
 }
 
+/// Makes the built-in rules from the rules folder's knowledge. The engine
+/// knows no rule: the command line passes `BuiltinRules.all`.
+public typealias RuleFactory = (KnowledgeBase) throws(KnowledgeError) -> [any Rule]
+
 /// The one pipeline of every command: flags → parse → facts → program → rules.
 public final class Engine: Sendable {
     /// `rules/*.yaml`, plus the knowledge loaded plugins give for their rules.
@@ -79,12 +82,12 @@ public final class Engine: Sendable {
     let prelude: String
 
     /// `ruleIDs` (the command line's `--rule`) wins over the config's `enabled`.
-    public init(knowledge: KnowledgeBase, ruleIDs: [String] = [], plugins: [LoadedPlugin] = [],
+    public init(builtins: RuleFactory, knowledge: KnowledgeBase, ruleIDs: [String] = [], plugins: [LoadedPlugin] = [],
                 config: ProjectConfig? = nil) throws(EngineError) {
         var knowledge = knowledge
         var all: [any Rule]
         do {
-            all = try BuiltinRules.all(knowledge: knowledge)
+            all = try builtins(knowledge)
         } catch {
             throw .input(error.description)
         }
@@ -132,8 +135,8 @@ public final class Engine: Sendable {
     }
 
     /// Loads the rules folder found next to the executable (or `$MMLINT_RULES`).
-    public convenience init(ruleIDs: [String] = [], rulesDirectory: String? = nil, plugins: [LoadedPlugin] = [],
-                            config: ProjectConfig? = nil) throws(EngineError) {
+    public convenience init(builtins: RuleFactory, ruleIDs: [String] = [], rulesDirectory: String? = nil,
+                            plugins: [LoadedPlugin] = [], config: ProjectConfig? = nil) throws(EngineError) {
         guard let directory = rulesDirectory ?? KnowledgeBase.locateDirectory() else {
             throw .input("cannot find mmlint's rules/ folder; set MMLINT_RULES to it")
         }
@@ -143,7 +146,7 @@ public final class Engine: Sendable {
         } catch {
             throw .input(error.description)
         }
-        try self.init(knowledge: knowledge, ruleIDs: ruleIDs, plugins: plugins, config: config)
+        try self.init(builtins: builtins, knowledge: knowledge, ruleIDs: ruleIDs, plugins: plugins, config: config)
     }
 
     /// Every API some rule watches (from rules/*.yaml).

@@ -5,6 +5,7 @@ import MMLintCore
 import MMLintEngine
 import MMLintPatch
 import MMLintReporters
+import MMLintSupport
 
 /// `mmlint review`: drafts the reply a kernel reviewer would send to a patch
 /// mail, one per patch with new findings. Never sends anything.
@@ -104,39 +105,5 @@ enum ReviewWriterNames {
     static func firstName(of mailbox: String) -> String? {
         let name = mailbox.split(separator: "<").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
         return name?.split(separator: " ").first.map(String.init)
-    }
-}
-
-/// Writes a file so that a reader never sees half of it and nothing outside
-/// its folder is touched: a fresh temporary name opened with O_EXCL and
-/// O_NOFOLLOW (an existing file or symlink there is never written through),
-/// then rename(2), which replaces a symlink at the final name rather than
-/// following it.
-enum AtomicFile {
-    /// nil on success, else what went wrong.
-    static func write(_ bytes: [UInt8], to final: String) -> String? {
-        let folder = (final as NSString).deletingLastPathComponent
-        let name = (final as NSString).lastPathComponent
-        let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
-        var offset = 0
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil && rename(temporary, final) != 0 { failure = String(cString: strerror(errno)) }
-        if failure != nil { unlink(temporary) }
-        return failure
     }
 }

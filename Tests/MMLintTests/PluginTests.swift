@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import XCTest
 
 /// Rule plugins end to end: the example plugin package is built with
@@ -106,7 +107,7 @@ final class PluginTests: XCTestCase {
             .filter { $0.hasSuffix("/libMMLintCore.so") })
         XCTAssertEqual(copies.count, 1, "\(copies)")
         XCTAssertFalse(copies.contains { $0.hasPrefix(Self.scratch) }, "\(copies)")
-        let engine = try Engine(knowledge: sharedEngine.knowledge, plugins: [plugin])
+        let engine = try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, plugins: [plugin])
         XCTAssertEqual(engine.knowledge.rules[Self.exampleRule]?.scope, .fault)
         XCTAssertTrue(engine.watchedAPIs(scope: .fault).contains("vm_insert_page"))
         let description = plugin.rules[0].description

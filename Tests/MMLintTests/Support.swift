@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import XCTest
 
 /// Paths of the checkout the tests run from.
@@ -27,7 +28,7 @@ enum Repo {
 /// One engine for all tests (rules from the checkout).
 let sharedEngine: Engine = {
     do {
-        return try Engine(rulesDirectory: Repo.rules)
+        return try Engine(builtins: BuiltinRules.all, rulesDirectory: Repo.rules)
     } catch {
         fatalError("rules/ does not load: \(error)")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LibClang
 import MMLintCore
+import MMLintSupport
 
 /// An error the user can act on: it says what failed and what to do.
 public enum EngineError: Error, CustomStringConvertible, Equatable {
@@ -186,8 +187,8 @@ public final class Engine: Sendable {
     public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int, cache: FactCache? = nil,
                       progress: Progress? = nil) -> [ParseOutcome] {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
-        let slots = ResultSlots(count: requests.count)
-        let next = Counter()
+        let slots = LockedSlots<ParseOutcome>(count: requests.count)
+        let next = LockedCounter()
         let isolation = ParseIsolation.configuration
         DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
             // In a worker process when isolation is on (the CLI), else in this one.
@@ -195,7 +196,7 @@ public final class Engine: Sendable {
             defer { if let worker { WorkerPool.shared.give(worker) } }
             lazy var index = ClangIndex()
             while true {
-                let i = next.increment()
+                let i = next.next()
                 guard i < requests.count else { break }
                 let request = requests[i]
                 let job = plan.job(for: request.path, overlay: request.overlay, forceBare: request.forceBare)
@@ -321,31 +322,3 @@ public struct ParseOutcome: Sendable {
     public var cached: Bool
 }
 
-/// Thread-safe, index-addressed result storage for the workers.
-private final class ResultSlots: @unchecked Sendable {
-    typealias Slot = ParseOutcome
-    private let lock = NSLock()
-    private var storage: [Slot?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ slot: Slot) {
-        lock.lock()
-        storage[index] = slot
-        lock.unlock()
-    }
-    var values: [Slot?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return storage
-    }
-}
-
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value - 1
-    }
-}

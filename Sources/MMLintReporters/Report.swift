@@ -132,15 +132,21 @@ public struct Report: Sendable {
     }
 }
 
-/// Output formats.
+/// Output formats. `checkpatch` and `b4-review` speak of patches: `check` only.
 public enum OutputFormat: String, CaseIterable, Sendable {
-    case text, json, sarif
+    case text, json, sarif, checkpatch
+    case b4Review = "b4-review"
+
+    /// The formats of a scan, which has no patches.
+    public static let scanFormats: [OutputFormat] = [.text, .json, .sarif]
 
     public func render(_ report: Report) -> String {
         switch self {
         case .text: return TextReporter.render(report)
         case .json: return JSONReporter.render(report)
         case .sarif: return SARIFReporter.render(report)
+        case .checkpatch: return CheckpatchReporter.render(report)
+        case .b4Review: return B4ReviewReporter.render(report)
         }
     }
 }

@@ -32,15 +32,6 @@ public enum RuleDocs {
         return document
     }
 
-    /// The rule ids whose generated parts `document` holds, in order.
-    public static func documentedRules(in document: String) -> [String] {
-        let prefix = "<!-- generated from rule "
-        return document.components(separatedBy: "\n").compactMap { line in
-            guard line.hasPrefix(prefix) else { return nil }
-            return line.dropFirst(prefix.count).split(separator: " ").first.map(String.init)
-        }
-    }
-
     /// One rule's generated part, Markdown.
     public static func section(_ rule: RuleDescription, knowledge: RuleKnowledge?) -> String {
         var out = "Summary: \(rule.summary). Confidence: \(rule.confidence.rawValue).\n\n"

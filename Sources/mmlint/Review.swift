@@ -34,10 +34,9 @@ struct Review: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        var status = Status.error
-        do {
+        try exitWithStatus(of: {
             let (_, root, _, result) = try input.check()
-            let reviewer = try from ?? gitIdentity(root: root)
+            let reviewer = try from ?? gitIdentity(root: root, asking: "who is reviewing?")
             let firstName = ReviewWriterNames.firstName(of: reviewer)
             // SOURCE_DATE_EPOCH (reproducible builds' convention) pins the date.
             let date = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init)
@@ -62,22 +61,8 @@ struct Review: ParsableCommand {
                            + "\(result.mode.rawValue) mode"
                            + (result.isComplete ? "" : "; incomplete: \(result.failures.count) could not be analysed") + ")")
             }
-            status = !result.isComplete ? .error : replies.isEmpty ? .clean : .findings
-        } catch let error as CustomStringConvertible & Error {
-            // Input problems (CheckError, EngineError, PatchError) say what to do.
-            printError("mmlint: " + error.description)
-        }
-        throw ExitCode(status.rawValue)
-    }
-
-    func gitIdentity(root: String) throws(EngineError) -> String {
-        let name = (try? Git.run(["config", "user.name"], in: root)).map { String(decoding: $0, as: UTF8.self) }
-        let email = (try? Git.run(["config", "user.email"], in: root)).map { String(decoding: $0, as: UTF8.self) }
-        guard let name = name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
-              let email = email?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
-            throw .usage("who is reviewing? pass --from \"Name <address>\" or set git's user.name and user.email")
-        }
-        return "\(name) <\(email)>"
+            return !result.isComplete ? .error : replies.isEmpty ? .clean : .findings
+        })
     }
 
     /// Each reply written under a temporary name, then renamed: a reader never
@@ -98,6 +83,18 @@ struct Review: ParsableCommand {
             if !quiet { printError("mmlint: wrote \(final)") }
         }
     }
+}
+
+/// `Name <address>` from git's user.name and user.email at `root`; a usage
+/// error that asks `question` when either is unset.
+func gitIdentity(root: String, asking question: String) throws(EngineError) -> String {
+    let name = (try? Git.run(["config", "user.name"], in: root)).map { String(decoding: $0, as: UTF8.self) }
+    let email = (try? Git.run(["config", "user.email"], in: root)).map { String(decoding: $0, as: UTF8.self) }
+    guard let name = name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
+          let email = email?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
+        throw .usage("\(question) pass --from \"Name <address>\" or set git's user.name and user.email")
+    }
+    return "\(name) <\(email)>"
 }
 
 enum ReviewWriterNames {

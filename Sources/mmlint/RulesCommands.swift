@@ -17,6 +17,13 @@ struct Rules: ParsableCommand {
     var updateDocs: String?
 
     func run() throws {
+        try exitWithStatus(of: {
+            try list()
+            return .clean
+        })
+    }
+
+    func list() throws(EngineError) {
         let engine = try loadEngine(ruleSources)
         if let updateDocs {
             try update(docs: updateDocs, engine: engine)
@@ -40,7 +47,7 @@ struct Rules: ParsableCommand {
 
 extension Rules {
     /// Rewrites `path`'s generated parts from the built-in rules (plugins' rules are documented by their plugins).
-    func update(docs path: String, engine: Engine) throws {
+    func update(docs path: String, engine: Engine) throws(EngineError) {
         let pluginRules = Set(engine.plugins.flatMap { $0.rules.map(\.description.id) })
         let rules = engine.allRules.map(\.description).filter { !pluginRules.contains($0.id) }
         do {
@@ -48,8 +55,7 @@ extension Rules {
             let updated = RuleDocs.update(document, rules: rules, knowledge: engine.knowledge.rules)
             if updated != document { try updated.write(toFile: path, atomically: true, encoding: .utf8) }
         } catch {
-            printError("mmlint: \(path): \(error.localizedDescription)")
-            throw ExitCode(Status.error.rawValue)
+            throw .input("\(path): \(error.localizedDescription)")
         }
     }
 }
@@ -64,10 +70,16 @@ struct Explain: ParsableCommand {
     @OptionGroup var ruleSources: RuleSourceArguments
 
     func run() throws {
+        try exitWithStatus(of: {
+            try explain()
+            return .clean
+        })
+    }
+
+    func explain() throws(EngineError) {
         let engine = try loadEngine(ruleSources)
         guard let rule = engine.allRules.first(where: { $0.description.id == id }) else {
-            printError("mmlint: unknown rule '\(id)'; `mmlint rules` lists them")
-            throw ExitCode(Status.error.rawValue)
+            throw .usage("unknown rule '\(id)'; `mmlint rules` lists them")
         }
         let d = rule.description
         var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
@@ -94,11 +106,6 @@ struct Explain: ParsableCommand {
 }
 
 /// The engine with the current folder's config (or --config) and the plugins.
-func loadEngine(_ ruleSources: RuleSourceArguments) throws -> Engine {
-    do {
-        return try ruleSources.engine(root: FileManager.default.currentDirectoryPath)
-    } catch {
-        printError("mmlint: " + error.description)
-        throw ExitCode(Status.error.rawValue)
-    }
+func loadEngine(_ ruleSources: RuleSourceArguments) throws(EngineError) -> Engine {
+    try ruleSources.engine(root: FileManager.default.currentDirectoryPath)
 }

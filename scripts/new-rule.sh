@@ -88,18 +88,11 @@ public struct $name: BuiltinRule {
             ])
     }
 
+    /// Calls of the YAML's APIs on a fault path; a rule that judges more
+    /// walks the program's functions itself (see FaultErrno.swift) and
+    /// builds each finding with knowledge.finding(...).
     public func check(_ program: Program) -> [Finding] {
-        var findings: [Finding] = []
-        for (function, call) in program.calls(to: Set(knowledge.apis.map(\\.name))) {
-            guard let context = program.faultContext(of: function.usr) else { continue }
-            findings.append(knowledge.finding(
-                context: "fault", version: program.kernelVersion,
-                values: RuleText.values(call: call, function: function, root: context.root, path: context.path),
-                fallback: "\\(call.written) in a fault path", confidence: context.root.confidence,
-                location: call.location, function: function, callee: call.callee, macro: call.macro,
-                chain: Program.chain(root: context.root, path: context.path, call: call)))
-        }
-        return findings
+        knowledge.callsOnFaultPaths(in: program) { "\\(\$0.written) in a fault path" }
     }
 }
 EOF

@@ -81,17 +81,6 @@ public struct RemapInFault: BuiltinRule {
     }
 
     public func check(_ program: Program) -> [Finding] {
-        let apis = Set(knowledge.apis.map(\.name))
-        var findings: [Finding] = []
-        for (function, call) in program.calls(to: apis) {
-            guard let context = program.faultContext(of: function.usr) else { continue }
-            findings.append(knowledge.finding(
-                context: "fault", version: program.kernelVersion,
-                values: RuleText.values(call: call, function: function, root: context.root, path: context.path),
-                fallback: "\(call.callee)() in a fault path", confidence: context.root.confidence,
-                location: call.location, function: function, callee: call.callee, macro: call.macro,
-                chain: Program.chain(root: context.root, path: context.path, call: call)))
-        }
-        return findings
+        knowledge.callsOnFaultPaths(in: program) { "\($0.callee)() in a fault path" }
     }
 }

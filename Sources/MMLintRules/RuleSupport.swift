@@ -34,6 +34,25 @@ extension RuleKnowledge {
     }
 }
 
+extension RuleKnowledge {
+    /// A finding, with its root's confidence, for each call of one of the
+    /// APIs on a fault path: the whole check of a rule that forbids its APIs
+    /// in fault context. `fallback` is the message when the file has none.
+    func callsOnFaultPaths(in program: Program, fallback: (CallFact) -> String) -> [Finding] {
+        var findings: [Finding] = []
+        for (function, call) in program.calls(to: Set(apis.map(\.name))) {
+            guard let context = program.faultContext(of: function.usr) else { continue }
+            findings.append(finding(
+                context: "fault", version: program.kernelVersion,
+                values: RuleText.values(call: call, function: function, root: context.root, path: context.path),
+                fallback: fallback(call), confidence: context.root.confidence,
+                location: call.location, function: function, callee: call.callee, macro: call.macro,
+                chain: Program.chain(root: context.root, path: context.path, call: call)))
+        }
+        return findings
+    }
+}
+
 /// Pieces the fault-path rules share: how a call reads in a message, the
 /// placeholder values, and how sure a fault-path finding is.
 extension CallFact {

@@ -69,15 +69,18 @@ let package = Package(
         // Flags, parsing, fact extraction, parallel scan.
         .target(
             name: "MMLintEngine",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintIndex", "LibClang"],
+            dependencies: ["MMLintCore", "MMLintIndex", "MMLintSupport", "LibClang"],
             swiftSettings: clangSwiftFlags),
         // Text, JSON, SARIF.
         .target(name: "MMLintReporters", dependencies: ["MMLintCore"]),
         .target(name: "MMLintPatch"),
+        // Writing files whole (temporary name, sync, rename) and walking folders.
+        // Optimized in debug builds too, like MMLintIndex: it walks whole kernel trees.
+        .target(name: "MMLintSupport", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Token-level prefilter: which C files of a tree a scan must parse.
         // Optimized in debug builds too: it reads a whole kernel tree, which
         // unoptimized takes ten times as long and the tests do twice.
-        .target(name: "MMLintIndex", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "MMLintIndex", dependencies: ["MMLintSupport"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // check and review: patches applied in memory, findings differenced, replies composed.
         .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch"],
                 swiftSettings: clangSwiftFlags),
@@ -85,14 +88,14 @@ let package = Package(
         .target(name: "MMLintFix", dependencies: ["MMLintCore", "MMLintEngine"], swiftSettings: clangSwiftFlags),
         // bot: a mailing list's archive read as it grows, each guilty patch answered once.
         .target(name: "MMLintBot",
-                dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch", "MMLintCheck",
+                dependencies: ["MMLintCore", "MMLintEngine", "MMLintPatch", "MMLintCheck", "MMLintSupport",
                                .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: clangSwiftFlags),
         .executableTarget(
             name: "mmlint",
             dependencies: [
                 "MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex",
-                "MMLintBot", "MMLintFix",
+                "MMLintBot", "MMLintFix", "MMLintSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: clangSwiftFlags,
@@ -104,7 +107,8 @@ let package = Package(
             linkerSettings: clangLinkFlags),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex", "MMLintFix"],
+            dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex",
+                           "MMLintFix", "MMLintSupport"],
             swiftSettings: clangSwiftFlags,
             linkerSettings: clangLinkFlags),
     ]

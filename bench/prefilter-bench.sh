@@ -46,11 +46,13 @@ typedef=$(sed -n 's/^ *returns: *//p' "$context")
 work="${TMPDIR:-/tmp}/mmlint-prefilter-bench"
 mkdir -p "$work/Sources/prefilter-bench"
 ln -sfn "$repo/Sources/MMLintIndex" "$work/Sources/MMLintIndex"
+ln -sfn "$repo/Sources/MMLintSupport" "$work/Sources/MMLintSupport"
 cat > "$work/Package.swift" <<'PACKAGE'
 // swift-tools-version: 6.0
 import PackageDescription
 let package = Package(name: "prefilter-bench", targets: [
-    .target(name: "MMLintIndex"),
+    .target(name: "MMLintSupport"),
+    .target(name: "MMLintIndex", dependencies: ["MMLintSupport"]),
     .executableTarget(name: "prefilter-bench", dependencies: ["MMLintIndex"]),
 ])
 PACKAGE

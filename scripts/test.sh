@@ -10,7 +10,7 @@ swift build --build-tests
 swift test --skip-build "$@"
 
 # The unit, fixture and CLI tests again under AddressSanitizer and
-# ThreadSanitizer (issue 6), each in its own scratch folder (sanitized builds
+# ThreadSanitizer, each in its own scratch folder (sanitized builds
 # share nothing with the plain one). Left out there: the real-kernel
 # integration tests and the prefilter's whole-tree test, which take minutes
 # even unsanitized (docs/security.md has the timings). MMLINT_SANITIZERS=0

@@ -67,7 +67,6 @@ public struct Cursor {
     public var isDefinition: Bool { clang_isCursorDefinition(raw) != 0 }
     public var isStatic: Bool { clang_Cursor_getStorageClass(raw) == CX_SC_Static }
     public var isInMainFile: Bool { clang_Location_isFromMainFile(clang_getCursorLocation(raw)) != 0 }
-    public var isInSystemHeader: Bool { clang_Location_isInSystemHeader(clang_getCursorLocation(raw)) != 0 }
 
     /// Where the cursor is written in a file: a call that comes from a macro's
     /// body is placed at the macro's use; one written in a macro's argument,
@@ -231,11 +230,6 @@ public struct ClangType {
     public var spelling: String { ClangString.take(clang_getTypeSpelling(raw)) }
     public var isValid: Bool { raw.kind != CXType_Invalid }
     public var isPointer: Bool { raw.kind == CXType_Pointer }
-    public var isTypedef: Bool { raw.kind == CXType_Typedef }
-    public var isRecord: Bool { raw.kind == CXType_Record }
-    public var isArray: Bool {
-        [CXType_ConstantArray, CXType_IncompleteArray, CXType_VariableArray].contains(raw.kind)
-    }
     public var canonical: ClangType { ClangType(clang_getCanonicalType(raw), unit) }
     public var pointee: ClangType { ClangType(clang_getPointeeType(raw), unit) }
     public var element: ClangType { ClangType(clang_getElementType(raw), unit) }
@@ -256,11 +250,6 @@ public struct ClangType {
     public var declaration: Cursor? {
         let cursor = clang_getTypeDeclaration(raw)
         return clang_Cursor_isNull(cursor) != 0 ? nil : Cursor(cursor, unit)
-    }
-    public var argumentTypes: [ClangType] {
-        let count = clang_getNumArgTypes(raw)
-        guard count > 0 else { return [] }
-        return (0..<UInt32(count)).map { ClangType(clang_getArgType(raw, $0), unit) }
     }
 
     /// The name of the struct this type is, through typedefs and qualifiers

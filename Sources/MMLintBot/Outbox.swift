@@ -1,5 +1,6 @@
 import Foundation
 import MMLintCore
+import MMLintSupport
 
 /// Where replies go. `stage` happens before the reply is recorded, `publish`
 /// after; `publish` must be safe to repeat for a reply whose earlier publish
@@ -68,34 +69,14 @@ public struct MaildirOutbox: Outbox {
         guard rename(staged, path + "/new/" + reply.file) == 0 else {
             throw OutboxError.failed("\(staged): cannot move into \(path)/new: \(String(cString: strerror(errno)))")
         }
-        syncFolder(path + "/new")
-        syncFolder(path + "/tmp")
+        AtomicFile.syncFolder(path + "/new")
+        AtomicFile.syncFolder(path + "/tmp")
     }
 
     func write(_ bytes: [UInt8], to file: String) throws {
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OutboxError.failed("\(file): cannot write: \(String(cString: strerror(errno)))") }
-        var offset = 0
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
+        if let failure = AtomicFile.writeSynced(bytes, to: file) {
+            throw OutboxError.failed("\(file): cannot write: \(failure)")
         }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        close(fd)
-        if let failure { throw OutboxError.failed("\(file): cannot write: \(failure)") }
-    }
-
-    func syncFolder(_ folder: String) {
-        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
     }
 }
 
@@ -125,15 +106,8 @@ public struct SendmailOutbox: Outbox {
         }
         // A command that exits without reading must not kill the bot with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        let fd = input.fileHandleForWriting.fileDescriptor
-        reply.data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 { if errno == EINTR { continue }; break }
-                offset += written
-            }
-        }
+        // A write error shows as the command's failure below.
+        _ = AtomicFile.writeAll(reply.data, to: input.fileHandleForWriting.fileDescriptor)
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {

@@ -187,10 +187,6 @@ public enum ReviewWriter {
         line.isEmpty ? Array(">\n".utf8) : Array("> ".utf8) + line + [0x0A]
     }
 
-    static func splitLines(_ bytes: [UInt8]) -> [String] {
-        splitRawLines(bytes).map { String(decoding: $0, as: UTF8.self) }
-    }
-
     /// The body's lines without their LF; a final LF ends the last line.
     static func splitRawLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)

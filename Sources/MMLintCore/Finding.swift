@@ -41,7 +41,9 @@ public struct Finding: Codable, Sendable, Equatable {
         self.suggestion = suggestion
     }
 
-    /// Identity that survives line shifts: rule, file, function, callee, chain.
+    /// Identity that survives line shifts: rule, file, function, callee,
+    /// chain. What `mmlint fix` keys a finding's fix by, in SARIF `fixes`
+    /// and under a review comment.
     public var key: String {
         [ruleID, location.file, function, callee, chain.joined(separator: " → ")].joined(separator: "|")
     }

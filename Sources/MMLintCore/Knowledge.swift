@@ -1,10 +1,14 @@
 import Foundation
 import Yams
 
-/// Everything mmlint knows about the mm API, read from `rules/*.yaml`: where
-/// fault context starts, and per rule the APIs it watches, its messages and
-/// its suggestions with their version gates. Adding a forbidden API or a
-/// callback kind is an edit there, not here.
+/// What mmlint knows about the mm API, read from `rules/*.yaml`: where
+/// fault context starts (the callback fields and the handler shape), and per
+/// rule the APIs it watches, its messages and its suggestions with their
+/// version gates, and what the fact extractor records (the structs whose
+/// member writes are facts, the flag and fault-code prefixes, the ops
+/// structs). Adding a forbidden API, a callback kind or a watched struct is
+/// an edit there, not here. (The scan prefilter keeps its own token-level
+/// copy of some of these names.)
 public struct KnowledgeBase: Sendable {
     public var directory: String
     public var faultContext: FaultContextKnowledge
@@ -145,22 +149,48 @@ public struct FaultContextKnowledge: Codable, Sendable {
             self.label = label
         }
     }
+    /// What the fact extractor records of a function beyond its calls.
+    public struct Facts: Codable, Sendable {
+        /// Structs whose member writes are facts (`vma->vm_flags |= …`, `vma->vm_ops = …`).
+        public var memberWriteStructs: [String]
+        /// Prefixes of the flag names a function spells (`VM_IO`, `PFN_DEV`)…
+        public var flagPrefixes: [String]
+        /// …but for these (`VM_FAULT_SIGBUS` is a fault code, not a flag).
+        public var notFlagPrefixes: [String]
+        /// Prefixes of the codes a fault handler returns: a value spelled
+        /// only with them is a fault code, not an errno.
+        public var faultCodePrefixes: [String]
+        /// Ops structs whose tables, stored into a field of another table's
+        /// initializer (`.vm_ops = &foo_vm_ops`), are facts.
+        public var opsStructs: [String]
+
+        public init(memberWriteStructs: [String] = [], flagPrefixes: [String] = [], notFlagPrefixes: [String] = [],
+                    faultCodePrefixes: [String] = [], opsStructs: [String] = []) {
+            self.memberWriteStructs = memberWriteStructs
+            self.flagPrefixes = flagPrefixes
+            self.notFlagPrefixes = notFlagPrefixes
+            self.faultCodePrefixes = faultCodePrefixes
+            self.opsStructs = opsStructs
+        }
+    }
     public var callbacks: [Callback]
     public var signature: Signature
     /// The most functions a fault-context chain may have, from the root's
     /// function to the one holding the call, both included; nil for no
     /// bound. A function deeper than that is not in fault context.
     public var maxChain: Int?
+    public var facts: Facts
 
     enum CodingKeys: String, CodingKey {
-        case callbacks, signature
+        case callbacks, signature, facts
         case maxChain = "max-chain"
     }
 
-    public init(callbacks: [Callback], signature: Signature, maxChain: Int? = nil) {
+    public init(callbacks: [Callback], signature: Signature, maxChain: Int? = nil, facts: Facts = Facts()) {
         self.callbacks = callbacks
         self.signature = signature
         self.maxChain = maxChain
+        self.facts = facts
     }
 
     public func isFaultCallback(structName: String, field: String) -> Bool {
@@ -270,8 +300,6 @@ public struct RuleKnowledge: Codable, Sendable {
     public var evidence: Evidence?
     public var messages: [Text]
     public var suggestions: [Text]
-
-    public func api(named name: String) -> API? { apis.first { $0.name == name } }
 }
 
 extension KernelVersion {

@@ -18,21 +18,43 @@ public struct RuleDescription: Sendable {
     public var confidence: Confidence
     /// C that the rule flags. Each line to be flagged carries
     /// `/* expect: <rule-id> */`.
-    public var triggering: [String]
+    public var triggering: [Example]
     /// C that the rule leaves alone.
-    public var nonTriggering: [String]
-    /// The kernel version the examples are analysed at, for a rule whose
-    /// judgement depends on it; nil: no version known.
-    public var examplesKernelVersion: KernelVersion?
+    public var nonTriggering: [Example]
 
     public init(id: String, summary: String, rationale: String, confidence: Confidence,
-                triggering: [String], nonTriggering: [String], examplesKernelVersion: KernelVersion? = nil) {
+                triggering: [Example], nonTriggering: [Example]) {
         self.id = id
         self.summary = summary
         self.rationale = rationale
         self.confidence = confidence
         self.triggering = triggering
         self.nonTriggering = nonTriggering
-        self.examplesKernelVersion = examplesKernelVersion
     }
+}
+
+/// One C example of a rule, and where it is written: a test that runs it
+/// reports a wrong or missing finding at the Swift line that holds the C line.
+/// Write the literal's opening `"""` on the line of `Example(`, so that C
+/// line n sits at Swift line `line + n`.
+public struct Example: Sendable {
+    /// The C source, a whole file.
+    public var source: String
+    /// The kernel version the example is analysed at, for a rule whose
+    /// judgement depends on it; nil: no version known.
+    public var kernelVersion: KernelVersion?
+    /// The Swift file and line of the `Example(` call.
+    public var file: StaticString
+    public var line: UInt
+
+    public init(_ source: String, kernelVersion: KernelVersion? = nil,
+                file: StaticString = #filePath, line: UInt = #line) {
+        self.source = source
+        self.kernelVersion = kernelVersion
+        self.file = file
+        self.line = line
+    }
+
+    /// The Swift line that holds C line `number` (1-based).
+    public func sourceLine(_ number: Int) -> UInt { line + UInt(number) }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import LibClang
 import MMLintCore
-import MMLintRules
+import MMLintSupport
 
 /// An error the user can act on: it says what failed and what to do.
 public enum EngineError: Error, CustomStringConvertible, Equatable {
@@ -63,6 +63,10 @@ public struct AnalysisResult: Sendable {
     public var program: Program
 }
 
+/// Makes the built-in rules from the rules folder's knowledge. The engine
+/// knows no rule: the command line passes `BuiltinRules.all`.
+public typealias RuleFactory = (KnowledgeBase) throws(KnowledgeError) -> [any Rule]
+
 /// The one pipeline of every command: flags → parse → facts → program → rules.
 public final class Engine: Sendable {
     /// `rules/*.yaml`, plus the knowledge loaded plugins give for their rules.
@@ -79,12 +83,12 @@ public final class Engine: Sendable {
     let prelude: String
 
     /// `ruleIDs` (the command line's `--rule`) wins over the config's `enabled`.
-    public init(knowledge: KnowledgeBase, ruleIDs: [String] = [], plugins: [LoadedPlugin] = [],
+    public init(builtins: RuleFactory, knowledge: KnowledgeBase, ruleIDs: [String] = [], plugins: [LoadedPlugin] = [],
                 config: ProjectConfig? = nil) throws(EngineError) {
         var knowledge = knowledge
         var all: [any Rule]
         do {
-            all = try BuiltinRules.all(knowledge: knowledge)
+            all = try builtins(knowledge)
         } catch {
             throw .input(error.description)
         }
@@ -132,8 +136,8 @@ public final class Engine: Sendable {
     }
 
     /// Loads the rules folder found next to the executable (or `$MMLINT_RULES`).
-    public convenience init(ruleIDs: [String] = [], rulesDirectory: String? = nil, plugins: [LoadedPlugin] = [],
-                            config: ProjectConfig? = nil) throws(EngineError) {
+    public convenience init(builtins: RuleFactory, ruleIDs: [String] = [], rulesDirectory: String? = nil,
+                            plugins: [LoadedPlugin] = [], config: ProjectConfig? = nil) throws(EngineError) {
         guard let directory = rulesDirectory ?? KnowledgeBase.locateDirectory() else {
             throw .input("cannot find mmlint's rules/ folder; set MMLINT_RULES to it")
         }
@@ -143,7 +147,7 @@ public final class Engine: Sendable {
         } catch {
             throw .input(error.description)
         }
-        try self.init(knowledge: knowledge, ruleIDs: ruleIDs, plugins: plugins, config: config)
+        try self.init(builtins: builtins, knowledge: knowledge, ruleIDs: ruleIDs, plugins: plugins, config: config)
     }
 
     /// Every API some rule watches (from rules/*.yaml).
@@ -183,8 +187,8 @@ public final class Engine: Sendable {
     public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int, cache: FactCache? = nil,
                       progress: Progress? = nil) -> [ParseOutcome] {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
-        let slots = ResultSlots(count: requests.count)
-        let next = Counter()
+        let slots = LockedSlots<ParseOutcome>(count: requests.count)
+        let next = LockedCounter()
         let isolation = ParseIsolation.configuration
         DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
             // In a worker process when isolation is on (the CLI), else in this one.
@@ -192,7 +196,7 @@ public final class Engine: Sendable {
             defer { if let worker { WorkerPool.shared.give(worker) } }
             lazy var index = ClangIndex()
             while true {
-                let i = next.increment()
+                let i = next.next()
                 guard i < requests.count else { break }
                 let request = requests[i]
                 let job = plan.job(for: request.path, overlay: request.overlay, forceBare: request.forceBare)
@@ -318,31 +322,3 @@ public struct ParseOutcome: Sendable {
     public var cached: Bool
 }
 
-/// Thread-safe, index-addressed result storage for the workers.
-private final class ResultSlots: @unchecked Sendable {
-    typealias Slot = ParseOutcome
-    private let lock = NSLock()
-    private var storage: [Slot?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ slot: Slot) {
-        lock.lock()
-        storage[index] = slot
-        lock.unlock()
-    }
-    var values: [Slot?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return storage
-    }
-}
-
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value - 1
-    }
-}

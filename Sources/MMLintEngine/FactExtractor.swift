@@ -55,8 +55,14 @@ struct FactExtractor: Sendable {
         Location(file: normalize(location.path), line: location.line, column: location.column)
     }
 
-    /// The structs whose member writes are facts (`vma->vm_flags`, `vma->vm_ops`).
-    static let watchedStructs: Set<String> = ["vm_area_struct"]
+    /// A name a function spells that is a flag (`VM_IO`, `PFN_DEV`), by the
+    /// prefixes of rules/fault-context.yaml.
+    func isFlagName(_ name: String) -> Bool {
+        let facts = faultContext.facts
+        return facts.flagPrefixes.contains(where: name.hasPrefix) && !facts.notFlagPrefixes.contains(where: name.hasPrefix)
+            && name.count > 4
+            && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
+    }
 
     /// What a function body says beyond its calls.
     private struct Body {
@@ -99,14 +105,9 @@ struct FactExtractor: Sendable {
             // through a macro argument still counts; header functions are
             // left out (the mmap handlers that set flags are in .c files).
             if cursor.isInMainFile {
-                fact.flagNames = Set(cursor.identifierSpellings.filter(Self.isFlagName)).sorted()
+                fact.flagNames = Set(cursor.identifierSpellings.filter(extractor.isFlagName)).sorted()
             }
             functions.append(fact)
-        }
-
-        static func isFlagName(_ name: String) -> Bool {
-            ((name.hasPrefix("VM_") && !name.hasPrefix("VM_FAULT_")) || name.hasPrefix("PFN_")) && name.count > 4
-                && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f }
         }
 
         static func isErrnoName(_ name: String) -> Bool {
@@ -218,7 +219,7 @@ struct FactExtractor: Sendable {
         func memberWrites(_ cursor: Cursor, operands: [Cursor]) -> [MemberWrite] {
             let target = stripped(operands[0])
             guard target.kind == .memberRefExpr, let field = target.referenced, field.kind == .fieldDecl,
-                  let structName = owningStruct(of: field), FactExtractor.watchedStructs.contains(structName),
+                  let structName = owningStruct(of: field), extractor.faultContext.facts.memberWriteStructs.contains(structName),
                   let op = assignmentOperator(cursor, lhs: operands[0], target: target),
                   let location = cursor.location else { return [] }
             let write = MemberWrite(member: field.spelling, structName: structName, op: op,
@@ -305,7 +306,8 @@ struct FactExtractor: Sendable {
             guard let written = value.location ?? expression.location else { return [] }
             let location = extractor.location(written)
             let identifiers = value.identifierSpellings
-            if !identifiers.isEmpty, identifiers.allSatisfy({ $0.hasPrefix("VM_FAULT_") }) {
+            let codePrefixes = extractor.faultContext.facts.faultCodePrefixes
+            if !identifiers.isEmpty, identifiers.allSatisfy({ codePrefixes.contains(where: $0.hasPrefix) }) {
                 return [ValueFact(kind: .faultCode, name: identifiers.first, location: location)]
             }
             switch value.kind {
@@ -439,7 +441,7 @@ struct FactExtractor: Sendable {
                 let parts = element.children
                 guard let designator = parts.first, designator.kind == .memberRef,
                       parts.count >= 2, let value = parts.last, let location = element.location else { continue }
-                for variable in variablesReferenced(by: value) where variable.type.recordName == "vm_operations_struct" {
+                for variable in variablesReferenced(by: value) where extractor.faultContext.facts.opsStructs.contains(variable.type.recordName ?? "") {
                     tableStores.append(MemberWrite(member: designator.spelling, structName: structName, op: "init",
                                                    valueName: variable.spelling, valueUSR: extractor.usr(of: variable),
                                                    location: extractor.location(location)))

@@ -1,4 +1,5 @@
 import Foundation
+import MMLintSupport
 import MMLintCore
 
 /// A pristine view of a kernel tree's sources: the same folders, each source
@@ -51,36 +52,27 @@ struct SourceView {
         var pending: [String] = [""]
         while let relative = pending.popLast() {
             let folder = relative.isEmpty ? tree : tree + "/" + relative
-            guard let directory = opendir(folder) else { continue }
-            var names: [(String, Int32)] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
-                names.append((name, Int32(entry.pointee.d_type)))
-            }
-            closedir(directory)
-            let present = Set(names.map(\.0))
-            for (name, entryType) in names {
+            guard let entries = FileTree.entries(of: folder) else { continue }
+            let present = Set(entries.map(\.name))
+            for entry in entries {
+                let name = entry.name
                 let path = relative.isEmpty ? name : relative + "/" + name
                 guard !Self.isExcluded(name: name, path: path, siblings: present) else { continue }
                 let source = tree + "/" + path
                 let target = root + "/" + path
                 var status = stat()
                 guard lstat(source, &status) == 0 else { continue }
-                let kind = entryType == Int32(DT_UNKNOWN) ? Int32(status.st_mode & S_IFMT) : entryType
-                switch kind {
-                case Int32(DT_DIR), Int32(S_IFDIR):
+                switch entry.kind ?? FileTree.kind(of: status) {
+                case .directory:
                     guard mkdir(target, 0o755) == 0 else {
                         throw .input("\(target): cannot create (\(String(cString: strerror(errno))))")
                     }
                     pending.append(path)
-                case Int32(DT_LNK), Int32(S_IFLNK):
+                case .symbolicLink:
                     if let destination = try? fm.destinationOfSymbolicLink(atPath: source) {
                         _ = symlink(destination, target)
                     }
-                case Int32(DT_REG), Int32(S_IFREG):
+                case .regular:
                     if (status.st_mode & 0o111) != 0, !name.contains("."), Self.isELF(source) { continue }
                     if !useSymlinks, link(source, target) != 0 {
                         guard errno == EXDEV || errno == EPERM || errno == EMLINK else {
@@ -93,7 +85,7 @@ struct SourceView {
                     }
                     files += 1
                     if Self.isMakeInput(name, relativeFolder: "/" + relative) { makeInputs.append(path) }
-                default:
+                case .other:
                     continue
                 }
             }
@@ -131,25 +123,12 @@ struct SourceView {
         var changed: [String] = []
         // File times come from the kernel's coarse clock, a few ms behind.
         let limit = date.timeIntervalSince1970 - 0.005
-        var pending = [root]
-        while let folder = pending.popLast() {
-            guard let directory = opendir(folder) else { continue }
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
-                let path = folder + "/" + name
-                var status = stat()
-                guard lstat(path, &status) == 0 else { continue }
-                switch status.st_mode & S_IFMT {
-                case S_IFDIR: pending.append(path)
-                case S_IFREG where Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 >= limit:
-                    changed.append(Paths.relative(path, to: root))
-                default: break
-                }
+        FileTree.walk(root, withStatus: true) { path, _, kind, status in
+            if kind == .regular, let status,
+               Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 >= limit {
+                changed.append(Paths.relative(path, to: root))
             }
-            closedir(directory)
+            return true
         }
         return changed.sorted()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MMLintSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -99,32 +100,16 @@ public struct SourceTree: Sendable, Equatable {
     public init(walking root: String) {
         var sources: [String] = []
         var headers: [String] = []
-        var pending = [root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root]
-        while let folder = pending.popLast() {
-            guard let directory = opendir(folder) else { continue }
-            defer { closedir(directory) }
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                guard !name.hasPrefix(".") else { continue }
-                let path = folder + "/" + name
-                var type = Int32(entry.pointee.d_type)
-                if type == Int32(DT_UNKNOWN) {
-                    var status = stat()
-                    guard lstat(path, &status) == 0 else { continue }
-                    type = (status.st_mode & S_IFMT) == S_IFDIR ? Int32(DT_DIR) : Int32(DT_REG)
-                }
-                if type == Int32(DT_DIR) {
-                    pending.append(path)
-                } else if type == Int32(DT_REG) {
-                    if name.hasSuffix(".c") {
-                        sources.append(path)
-                    } else if name.hasSuffix(".h") {
-                        headers.append(path)
-                    }
+        FileTree.walk(root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root) { path, name, kind, _ in
+            guard !name.hasPrefix(".") else { return false }
+            if kind == .regular {
+                if name.hasSuffix(".c") {
+                    sources.append(path)
+                } else if name.hasSuffix(".h") {
+                    headers.append(path)
                 }
             }
+            return true
         }
         self.sources = sources.sorted()
         self.headers = headers.sorted()

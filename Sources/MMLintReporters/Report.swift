@@ -1,8 +1,11 @@
 import Foundation
 import MMLintCore
 
-/// What a reporter formats. Reporters decide nothing: the findings, their
-/// order and the summary are given.
+/// What a reporter formats. The findings, their order and the summary are
+/// given; a reporter decides only how they read in its format, which for
+/// some formats means mapping a finding to the format's levels (checkpatch's
+/// ERROR/WARNING, b4's pass/warn/fail: from the config's severity, else
+/// from the confidence).
 public struct Report: Sendable {
     public var findings: [Finding]
     public var rules: [RuleDescription]
@@ -158,15 +161,21 @@ public struct Report: Sendable {
     }
 }
 
-/// Output formats.
+/// Output formats. `checkpatch` and `b4-review` speak of patches: `check` only.
 public enum OutputFormat: String, CaseIterable, Sendable {
-    case text, json, sarif
+    case text, json, sarif, checkpatch
+    case b4Review = "b4-review"
+
+    /// The formats of a scan, which has no patches.
+    public static let scanFormats: [OutputFormat] = [.text, .json, .sarif]
 
     public func render(_ report: Report) -> String {
         switch self {
         case .text: return TextReporter.render(report)
         case .json: return JSONReporter.render(report)
         case .sarif: return SARIFReporter.render(report)
+        case .checkpatch: return CheckpatchReporter.render(report)
+        case .b4Review: return B4ReviewReporter.render(report)
         }
     }
 }

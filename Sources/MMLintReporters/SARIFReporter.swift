@@ -235,16 +235,16 @@ public enum SARIFReporter {
     /// A rule's help as plain text: its rationale, then its first examples.
     static func helpText(_ rule: RuleDescription) -> String {
         var text = rule.summary + "\n\n" + rule.rationale
-        if let flagged = rule.triggering.first { text += "\n\nFlagged:\n\n" + example(flagged) }
-        if let clean = rule.nonTriggering.first { text += "\n\nNot flagged:\n\n" + example(clean) }
+        if let flagged = rule.triggering.first { text += "\n\nFlagged:\n\n" + example(flagged.source) }
+        if let clean = rule.nonTriggering.first { text += "\n\nNot flagged:\n\n" + example(clean.source) }
         return text
     }
 
     /// The same as Markdown, the examples as C code blocks.
     static func helpMarkdown(_ rule: RuleDescription) -> String {
         var text = "**" + rule.summary + "**\n\n" + rule.rationale
-        if let flagged = rule.triggering.first { text += "\n\nFlagged:\n\n```c\n" + example(flagged) + "\n```" }
-        if let clean = rule.nonTriggering.first { text += "\n\nNot flagged:\n\n```c\n" + example(clean) + "\n```" }
+        if let flagged = rule.triggering.first { text += "\n\nFlagged:\n\n```c\n" + example(flagged.source) + "\n```" }
+        if let clean = rule.nonTriggering.first { text += "\n\nNot flagged:\n\n```c\n" + example(clean.source) + "\n```" }
         return text
     }
 

@@ -1,11 +1,21 @@
 import MMLintCore
 
-/// The rules that ship with mmlint, in `mmlint rules` order.
+/// The rules that ship with mmlint, in `mmlint rules` order. A new rule is
+/// one line here (`scripts/new-rule.sh` adds it).
 public enum BuiltinRules {
+    static let types: [any BuiltinRule.Type] = [
+        RemapInFault.self,
+        FollowPfn.self,
+        FaultMmapLock.self,
+        FaultVmFlags.self,
+        VmFlagsDirect.self,
+        FaultErrno.self,
+        InsertNeedsFlags.self,
+    ]
+
     public static func all(knowledge: KnowledgeBase) throws(KnowledgeError) -> [any Rule] {
-        [try RemapInFault(knowledge: knowledge), try FollowPfn(knowledge: knowledge),
-         try FaultMmapLock(knowledge: knowledge), try FaultVmFlags(knowledge: knowledge),
-         try VmFlagsDirect(knowledge: knowledge), try FaultErrno(knowledge: knowledge),
-         try InsertNeedsFlags(knowledge: knowledge)]
+        var rules: [any Rule] = []
+        for type in types { rules.append(try type.init(knowledge: knowledge)) }
+        return rules
     }
 }

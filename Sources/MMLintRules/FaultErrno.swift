@@ -3,7 +3,7 @@ import MMLintCore
 /// `mm-fault-errno`: a function that returns `vm_fault_t` returns (or stores
 /// into a `vm_fault_t` variable) a negative errno, directly or as the `int`
 /// of a helper or variable that carries one.
-public struct FaultErrno: Rule {
+public struct FaultErrno: BuiltinRule {
     public static let id = "mm-fault-errno"
     let knowledge: RuleKnowledge
     let data: Data
@@ -11,11 +11,6 @@ public struct FaultErrno: Rule {
     struct Data: Decodable {
         var errnoSources: [String]
         var errorTypes: [String]
-    }
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-        data = try knowledge.ruleData(Self.id, as: Data.self)
     }
 
     public var description: RuleDescription {
@@ -39,7 +34,7 @@ public struct FaultErrno: Rule {
                 """,
             confidence: .high,
             triggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	if (vmf->pgoff > 16)
@@ -50,8 +45,8 @@ public struct FaultErrno: Rule {
                 static const struct vm_operations_struct bar_vm_ops = {
                 	.fault = bar_fault,
                 };
-                """,
-                """
+                """),
+                Example("""
                 static int buf_reserve(struct vm_area_struct *vma)
                 {
                 	if (!vma->vm_private_data)
@@ -68,10 +63,10 @@ public struct FaultErrno: Rule {
                 		return ret;
                 	return VM_FAULT_LOCKED;
                 }
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static int buf_reserve(struct vm_area_struct *vma)
                 {
                 	return vma->vm_private_data ? 0 : -ENOSPC;
@@ -85,7 +80,7 @@ public struct FaultErrno: Rule {
                 		return vmf_error(err);
                 	return VM_FAULT_LOCKED;
                 }
-                """,
+                """),
             ])
     }
 
@@ -191,13 +186,10 @@ public struct FaultErrno: Rule {
         }
         let values = RuleText.values(function: function, root: context?.root, path: context?.path ?? [],
                                      extra: ["value": what, "why": why, "variable": variable ?? ""])
-        let message = knowledge.messages.select(context: kind, version: program.kernelVersion)
-        let suggestion = knowledge.suggestions.select(context: kind, version: program.kernelVersion)
-        let chain = context.map { RuleText.chain(root: $0.root, path: $0.path, ending: what) } ?? []
-        return Finding(
-            ruleID: Self.id, confidence: evidence == nil ? .high : .moderate, location: value.location,
-            function: function.name, functionUSR: function.usr, callee: what, chain: chain,
-            message: fill(message?.text ?? "\(what) where a vm_fault_t is due", values),
-            suggestion: fill(suggestion?.text ?? "", values))
+        return knowledge.finding(
+            context: kind, version: program.kernelVersion, values: values,
+            fallback: "\(what) where a vm_fault_t is due", confidence: evidence == nil ? .high : .moderate,
+            location: value.location, function: function, callee: what,
+            chain: context.map { RuleText.chain(root: $0.root, path: $0.path, ending: what) } ?? [])
     }
 }

@@ -2,7 +2,7 @@ import MMLintCore
 
 /// `mm-fault-mmap-lock`: a fault path takes, drops or downgrades the mmap
 /// lock, through the `mmap_*lock*()` API or `down_read(&mm->mmap_lock)`.
-public struct FaultMmapLock: Rule {
+public struct FaultMmapLock: BuiltinRule {
     public static let id = "mm-fault-mmap-lock"
     let knowledge: RuleKnowledge
     let data: Data
@@ -17,11 +17,6 @@ public struct FaultMmapLock: Rule {
         var drops: [String]
         var downgrades: [String]
         var sanctioned: [String]
-    }
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-        data = try knowledge.ruleData(Self.id, as: Data.self)
     }
 
     public var description: RuleDescription {
@@ -46,7 +41,7 @@ public struct FaultMmapLock: Rule {
                 """,
             confidence: .high,
             triggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	struct vm_area_struct *vma = vmf->vma;
@@ -62,8 +57,8 @@ public struct FaultMmapLock: Rule {
                 static const struct vm_operations_struct bar_vm_ops = {
                 	.fault = bar_fault,
                 };
-                """,
-                """
+                """),
+                Example("""
                 static void buf_wait_idle(struct vm_fault *vmf)
                 {
                 	up_read(&vmf->vma->vm_mm->mmap_lock); /* expect: mm-fault-mmap-lock */
@@ -79,10 +74,10 @@ public struct FaultMmapLock: Rule {
                 static const struct vm_operations_struct buf_vm_ops = {
                 	.fault = buf_fault,
                 };
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static int bar_mmap(struct file *file, struct vm_area_struct *vma)
                 {
                 	struct mm_struct *mm = vma->vm_mm;
@@ -91,8 +86,8 @@ public struct FaultMmapLock: Rule {
                 	mmap_read_unlock(mm);
                 	return 0;
                 }
-                """,
-                """
+                """),
+                Example("""
                 static vm_fault_t buf_fault(struct vm_fault *vmf)
                 {
                 	if (fault_flag_allow_retry_first(vmf->flags) &&
@@ -106,7 +101,7 @@ public struct FaultMmapLock: Rule {
                 static const struct vm_operations_struct buf_vm_ops = {
                 	.fault = buf_fault,
                 };
-                """,
+                """),
             ])
     }
 
@@ -126,21 +121,14 @@ public struct FaultMmapLock: Rule {
             guard let context = program.faultContext(of: function.usr) else { continue }
             let action = data.drops.contains(call.callee) ? "drop"
                 : data.downgrades.contains(call.callee) ? "downgrade" : "take"
-            let values = RuleText.values(function: function, root: context.root, path: context.path,
-                                         extra: ["call": written, "callee": call.callee])
-            let message = knowledge.messages.select(context: action, version: program.kernelVersion)
-            let suggestion = knowledge.suggestions.select(context: action, version: program.kernelVersion)
-            findings.append(Finding(
-                ruleID: Self.id,
+            findings.append(knowledge.finding(
+                context: action, version: program.kernelVersion,
+                values: RuleText.values(call: call, function: function, root: context.root, path: context.path,
+                                        extra: ["call": written]),
+                fallback: "\(written) in a fault path",
                 confidence: action == "drop" ? .moderate : context.root.confidence,
-                location: call.location,
-                function: function.name,
-                functionUSR: function.usr,
-                callee: call.callee,
-                macro: call.macro,
-                chain: Program.chain(root: context.root, path: context.path, call: call),
-                message: fill(message?.text ?? "\(written) in a fault path", values),
-                suggestion: fill(suggestion?.text ?? "", values)))
+                location: call.location, function: function, callee: call.callee, macro: call.macro,
+                chain: Program.chain(root: context.root, path: context.path, call: call)))
         }
         return findings
     }

@@ -2,17 +2,14 @@ import MMLintCore
 
 /// `mm-fault-vm-flags`: a fault path changes `vma->vm_flags`, by a direct
 /// write or with `vm_flags_set()` and friends.
-public struct FaultVmFlags: Rule {
+public struct FaultVmFlags: BuiltinRule {
     public static let id = "mm-fault-vm-flags"
     let knowledge: RuleKnowledge
-    /// Functions whose own writes and calls are not reported.
-    let sanctioned: Set<String>
+    let data: Data
 
-    struct Data: Decodable { var sanctioned: [String] }
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-        sanctioned = Set(try knowledge.ruleData(Self.id, as: Data.self).sanctioned)
+    struct Data: Decodable {
+        /// Functions whose own writes and calls are not reported.
+        var sanctioned: [String]
     }
 
     public var description: RuleDescription {
@@ -34,7 +31,7 @@ public struct FaultVmFlags: Rule {
                 """,
             confidence: .high,
             triggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	struct vm_area_struct *vma = vmf->vma;
@@ -46,8 +43,8 @@ public struct FaultVmFlags: Rule {
                 static const struct vm_operations_struct bar_vm_ops = {
                 	.fault = bar_fault,
                 };
-                """,
-                """
+                """),
+                Example("""
                 static void buf_mark_dirty(struct vm_area_struct *vma)
                 {
                 	vm_flags_clear(vma, VM_DONTDUMP); /* expect: mm-fault-vm-flags */
@@ -62,10 +59,10 @@ public struct FaultVmFlags: Rule {
                 static const struct vm_operations_struct buf_vm_ops = {
                 	.page_mkwrite = buf_page_mkwrite,
                 };
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	return vmf_insert_pfn(vmf->vma, vmf->address, vmf->vma->vm_pgoff);
@@ -81,12 +78,13 @@ public struct FaultVmFlags: Rule {
                 	vma->vm_ops = &bar_vm_ops;
                 	return 0;
                 }
-                """,
+                """),
             ])
     }
 
     public func check(_ program: Program) -> [Finding] {
         let apis = Set(knowledge.apis.map(\.name))
+        let sanctioned = Set(data.sanctioned)
         let version = program.kernelVersion
         let mmapAdvice = version.map { $0 >= KernelVersion(6, 3) } ?? true
             ? "vm_flags_set(vma, …), where mmap_lock is held for write"
@@ -122,12 +120,9 @@ public struct FaultVmFlags: Rule {
                  advice: String, version: KernelVersion?) -> Finding {
         let values = RuleText.values(function: function, root: context.root, path: context.path,
                                      extra: ["change": change, "mmap_advice": advice])
-        let message = knowledge.messages.select(context: kind, version: version)
-        let suggestion = knowledge.suggestions.select(context: kind, version: version)
-        return Finding(
-            ruleID: Self.id, confidence: context.root.confidence, location: location,
-            function: function.name, functionUSR: function.usr, callee: callee, macro: macro, chain: chain,
-            message: fill(message?.text ?? "\(change) in a fault path", values),
-            suggestion: fill(suggestion?.text ?? "", values))
+        return knowledge.finding(
+            context: kind, version: version, values: values, fallback: "\(change) in a fault path",
+            confidence: context.root.confidence, location: location, function: function, callee: callee,
+            macro: macro, chain: chain)
     }
 }

@@ -1,13 +1,10 @@
 import MMLintCore
 
 /// `mm-follow-pfn`: any call of `follow_pfn()`.
-public struct FollowPfn: Rule {
+public struct FollowPfn: BuiltinRule {
     public static let id = "mm-follow-pfn"
     let knowledge: RuleKnowledge
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-    }
+    let data: NoData
 
     public var description: RuleDescription {
         RuleDescription(
@@ -26,14 +23,14 @@ public struct FollowPfn: Rule {
                 """,
             confidence: .high,
             triggering: [
-                """
+                Example("""
                 static int lookup_user_pfn(struct vm_area_struct *vma, unsigned long addr,
                 			   unsigned long *pfn)
                 {
                 	return follow_pfn(vma, addr, pfn); /* expect: mm-follow-pfn */
                 }
-                """,
-                """
+                """),
+                Example("""
                 static vm_fault_t dev_fault(struct vm_fault *vmf)
                 {
                 	unsigned long pfn;
@@ -42,10 +39,10 @@ public struct FollowPfn: Rule {
                 		return VM_FAULT_SIGBUS;
                 	return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
                 }
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static int lookup_user_pfn(struct vm_area_struct *vma, unsigned long addr,
                 			   unsigned long *pfn)
                 {
@@ -59,7 +56,7 @@ public struct FollowPfn: Rule {
                 	pte_unmap_unlock(ptep, ptl);
                 	return 0;
                 }
-                """,
+                """),
             ])
     }
 
@@ -68,27 +65,12 @@ public struct FollowPfn: Rule {
         var findings: [Finding] = []
         for (function, call) in program.calls(to: apis) {
             let context = program.faultContext(of: function.usr)
-            let kind = context == nil ? "other" : "fault"
-            let values = [
-                "callee": call.callee,
-                "call": call.macro.map { "\(call.callee)() (through macro \($0))" } ?? "\(call.callee)()",
-                "function": function.name,
-                "root": context?.root.label ?? "",
-                "vmf": context?.path.first?.faultSignature?.vmfParameter ?? "vmf",
-            ]
-            let message = knowledge.messages.select(context: kind, version: program.kernelVersion)
-            let suggestion = knowledge.suggestions.select(context: kind, version: program.kernelVersion)
-            findings.append(Finding(
-                ruleID: Self.id,
-                confidence: .high,
-                location: call.location,
-                function: function.name,
-                functionUSR: function.usr,
-                callee: call.callee,
-                macro: call.macro,
-                chain: context.map { Program.chain(root: $0.root, path: $0.path, call: call) } ?? [],
-                message: fill(message?.text ?? "follow_pfn() is deprecated", values),
-                suggestion: fill(suggestion?.text ?? "", values)))
+            findings.append(knowledge.finding(
+                context: context == nil ? "other" : "fault", version: program.kernelVersion,
+                values: RuleText.values(call: call, function: function, root: context?.root, path: context?.path ?? []),
+                fallback: "follow_pfn() is deprecated", confidence: .high,
+                location: call.location, function: function, callee: call.callee, macro: call.macro,
+                chain: context.map { Program.chain(root: $0.root, path: $0.path, call: call) } ?? []))
         }
         return findings
     }

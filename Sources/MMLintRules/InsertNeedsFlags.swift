@@ -4,7 +4,7 @@ import MMLintCore
 /// `vmf_insert_mixed*()` or `vmf_insert_page()`, but the mmap handler that
 /// installs its `vm_ops` never sets the `VM_PFNMAP`/`VM_MIXEDMAP` the insert
 /// needs.
-public struct InsertNeedsFlags: Rule {
+public struct InsertNeedsFlags: BuiltinRule {
     public static let id = "mm-insert-needs-flags"
     let knowledge: RuleKnowledge
     let data: Data
@@ -18,11 +18,6 @@ public struct InsertNeedsFlags: Rule {
         var needs: [String: [String]]
         var pfnExempt: Exempt
         var setters: [String: [String]]
-    }
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-        data = try knowledge.ruleData(Self.id, as: Data.self)
     }
 
     public var description: RuleDescription {
@@ -54,7 +49,7 @@ public struct InsertNeedsFlags: Rule {
                 """,
             confidence: .moderate,
             triggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	unsigned long pfn = vmf->vma->vm_pgoff + vmf->pgoff;
@@ -71,10 +66,10 @@ public struct InsertNeedsFlags: Rule {
                 	vma->vm_ops = &bar_vm_ops;
                 	return 0;
                 }
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	unsigned long pfn = vmf->vma->vm_pgoff + vmf->pgoff;
@@ -92,7 +87,7 @@ public struct InsertNeedsFlags: Rule {
                 	vma->vm_ops = &bar_vm_ops;
                 	return 0;
                 }
-                """,
+                """),
             ])
     }
 
@@ -150,19 +145,15 @@ public struct InsertNeedsFlags: Rule {
             }
             guard let worst else { continue }
             let context = worst.context
-            let values = RuleText.values(function: function, root: context.root, path: context.path, extra: [
-                "call": call.written, "callee": call.callee, "ops": worst.ops,
-                "flags": flags.joined(separator: " or "), "flag": flags[0],
+            let values = RuleText.values(call: call, function: function, root: context.root, path: context.path, extra: [
+                "ops": worst.ops, "flags": flags.joined(separator: " or "), "flag": flags[0],
                 "installer": worst.installers.joined(separator: ", "),
             ])
-            let message = knowledge.messages.select(context: worst.kind, version: program.kernelVersion)
-            let suggestion = knowledge.suggestions.select(context: worst.kind, version: program.kernelVersion)
-            findings.append(Finding(
-                ruleID: Self.id, confidence: worst.confidence, location: call.location,
-                function: function.name, functionUSR: function.usr, callee: call.callee, macro: call.macro,
-                chain: Program.chain(root: context.root, path: context.path, call: call),
-                message: fill(message?.text ?? "\(call.written) without \(flags.joined(separator: " or "))", values),
-                suggestion: fill(suggestion?.text ?? "", values)))
+            findings.append(knowledge.finding(
+                context: worst.kind, version: program.kernelVersion, values: values,
+                fallback: "\(call.written) without \(flags.joined(separator: " or "))", confidence: worst.confidence,
+                location: call.location, function: function, callee: call.callee, macro: call.macro,
+                chain: Program.chain(root: context.root, path: context.path, call: call)))
         }
         return findings
     }

@@ -3,13 +3,10 @@ import MMLintCore
 /// `mm-remap-in-fault`: a range-mapping API (`remap_pfn_range()` and
 /// friends, listed in `rules/mm-remap-in-fault.yaml`) reachable from a fault
 /// handler.
-public struct RemapInFault: Rule {
+public struct RemapInFault: BuiltinRule {
     public static let id = "mm-remap-in-fault"
     let knowledge: RuleKnowledge
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-    }
+    let data: NoData
 
     public var description: RuleDescription {
         RuleDescription(
@@ -28,7 +25,7 @@ public struct RemapInFault: Rule {
                 """,
             confidence: .high,
             triggering: [
-                """
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	struct vm_area_struct *vma = vmf->vma;
@@ -42,8 +39,8 @@ public struct RemapInFault: Rule {
                 static const struct vm_operations_struct bar_vm_ops = {
                 	.fault = bar_fault,
                 };
-                """,
-                """
+                """),
+                Example("""
                 static int map_bar(struct vm_area_struct *vma)
                 {
                 	return io_remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff, /* expect: mm-remap-in-fault */
@@ -58,17 +55,17 @@ public struct RemapInFault: Rule {
                 static const struct vm_operations_struct bar_vm_ops = {
                 	.page_mkwrite = bar_page_mkwrite,
                 };
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static int bar_mmap(struct file *file, struct vm_area_struct *vma)
                 {
                 	return remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff,
                 			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
                 }
-                """,
-                """
+                """),
+                Example("""
                 static vm_fault_t bar_fault(struct vm_fault *vmf)
                 {
                 	unsigned long pfn = vmf->vma->vm_pgoff + vmf->pgoff;
@@ -79,36 +76,11 @@ public struct RemapInFault: Rule {
                 static const struct vm_operations_struct bar_vm_ops = {
                 	.fault = bar_fault,
                 };
-                """,
+                """),
             ])
     }
 
     public func check(_ program: Program) -> [Finding] {
-        let apis = Set(knowledge.apis.map(\.name))
-        var findings: [Finding] = []
-        for (function, call) in program.calls(to: apis) {
-            guard let context = program.faultContext(of: function.usr) else { continue }
-            let values = [
-                "callee": call.callee,
-                "call": call.macro.map { "\(call.callee)() (through macro \($0))" } ?? "\(call.callee)()",
-                "function": function.name,
-                "root": context.root.label,
-                "vmf": context.path.first?.faultSignature?.vmfParameter ?? "vmf",
-            ]
-            let message = knowledge.messages.select(context: "fault", version: program.kernelVersion)
-            let suggestion = knowledge.suggestions.select(context: "fault", version: program.kernelVersion)
-            findings.append(Finding(
-                ruleID: Self.id,
-                confidence: context.root.binding != nil ? .high : .moderate,
-                location: call.location,
-                function: function.name,
-                functionUSR: function.usr,
-                callee: call.callee,
-                macro: call.macro,
-                chain: Program.chain(root: context.root, path: context.path, call: call),
-                message: fill(message?.text ?? "\(call.callee)() in a fault path", values),
-                suggestion: fill(suggestion?.text ?? "", values)))
-        }
-        return findings
+        knowledge.callsOnFaultPaths(in: program) { "\($0.callee)() in a fault path" }
     }
 }

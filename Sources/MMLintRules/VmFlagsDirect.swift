@@ -2,17 +2,14 @@ import MMLintCore
 
 /// `mm-vm-flags-direct`: `vma->vm_flags` written directly on a tree at
 /// v6.3 or later, where `vm_flags_set()` and friends are the only way.
-public struct VmFlagsDirect: Rule {
+public struct VmFlagsDirect: BuiltinRule {
     public static let id = "mm-vm-flags-direct"
     let knowledge: RuleKnowledge
-    /// The first version where a direct write is wrong.
-    let since: KernelVersion
+    let data: Data
 
-    struct Data: Decodable { var since: KernelVersion }
-
-    public init(knowledge: KnowledgeBase) throws(KnowledgeError) {
-        self.knowledge = try knowledge.rule(Self.id)
-        since = try knowledge.ruleData(Self.id, as: Data.self).since
+    struct Data: Decodable {
+        /// The first version where a direct write is wrong.
+        var since: KernelVersion
     }
 
     public var description: RuleDescription {
@@ -34,17 +31,17 @@ public struct VmFlagsDirect: Rule {
                 """,
             confidence: .high,
             triggering: [
-                """
+                Example("""
                 static int bar_mmap(struct file *file, struct vm_area_struct *vma)
                 {
                 	vma->vm_flags |= VM_IO | VM_DONTEXPAND; /* expect: mm-vm-flags-direct */
                 	vma->vm_flags &= ~VM_MAYWRITE; /* expect: mm-vm-flags-direct */
                 	return 0;
                 }
-                """,
+                """, kernelVersion: KernelVersion(6, 12)),
             ],
             nonTriggering: [
-                """
+                Example("""
                 static int bar_mmap(struct file *file, struct vm_area_struct *vma)
                 {
                 	if (vma->vm_flags & VM_WRITE)
@@ -53,13 +50,12 @@ public struct VmFlagsDirect: Rule {
                 	vm_flags_clear(vma, VM_MAYWRITE);
                 	return 0;
                 }
-                """,
-            ],
-            examplesKernelVersion: KernelVersion(6, 12))
+                """, kernelVersion: KernelVersion(6, 12)),
+            ])
     }
 
     public func check(_ program: Program) -> [Finding] {
-        guard let version = program.kernelVersion, version >= since else { return [] }
+        guard let version = program.kernelVersion, version >= data.since else { return [] }
         var findings: [Finding] = []
         for function in program.orderedFunctions {
             for write in function.memberWrites where write.member == "vm_flags" && write.structName == "vm_area_struct" {
@@ -67,13 +63,9 @@ public struct VmFlagsDirect: Rule {
                 let context = program.faultContext(of: function.usr)
                 let values = RuleText.values(function: function, root: context?.root, path: context?.path ?? [],
                                              extra: ["change": change])
-                let message = knowledge.messages.select(context: write.op, version: version)
-                let suggestion = knowledge.suggestions.select(context: write.op, version: version)
-                findings.append(Finding(
-                    ruleID: Self.id, confidence: .high, location: write.location,
-                    function: function.name, functionUSR: function.usr, callee: change, chain: [],
-                    message: fill(message?.text ?? "direct write to vma->vm_flags", values),
-                    suggestion: fill(suggestion?.text ?? "", values)))
+                findings.append(knowledge.finding(
+                    context: write.op, version: version, values: values, fallback: "direct write to vma->vm_flags",
+                    confidence: .high, location: write.location, function: function, callee: change, chain: []))
             }
         }
         return findings

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 
 /// The options of every command that analyses code (`scan`, `check`,
 /// `review`): how to parse, which rules, which kernel version.
@@ -93,7 +94,7 @@ struct RuleSourceArguments: ParsableArguments {
     func engine(ruleIDs: [String] = [], root: String) throws(EngineError) -> Engine {
         let config = try projectConfig(root: root)
         let loaded = try PluginLoader.load((config?.plugins ?? []) + plugins)
-        return try Engine(ruleIDs: ruleIDs, plugins: loaded, config: config)
+        return try Engine(builtins: BuiltinRules.all, ruleIDs: ruleIDs, plugins: loaded, config: config)
     }
 }
 

@@ -89,7 +89,7 @@ struct Bot: ParsableCommand {
             guard (try? Git.run(["rev-parse", "--git-dir"], in: root)) != nil else {
                 throw EngineError.input("--tree \(tree): not a git checkout")
             }
-            let reviewer = try from ?? identity(root: root)
+            let reviewer = try from ?? gitIdentity(root: root, asking: "who is the bot?")
             let engine = try analysis.engine(root: root)
             let source = try openInbox(inbox!)
             let sink: any Outbox = try outbox.map { try MaildirOutbox(path: Paths.normalize($0)) }
@@ -128,15 +128,5 @@ struct Bot: ParsableCommand {
             printError("mmlint bot: " + error.description)
             throw ExitCode(Status.error.rawValue)
         }
-    }
-
-    func identity(root: String) throws(EngineError) -> String {
-        let name = (try? Git.run(["config", "user.name"], in: root)).map { String(decoding: $0, as: UTF8.self) }
-        let email = (try? Git.run(["config", "user.email"], in: root)).map { String(decoding: $0, as: UTF8.self) }
-        guard let name = name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
-              let email = email?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
-            throw .usage("who is the bot? pass --from \"Name <address>\" or set git's user.name and user.email")
-        }
-        return "\(name) <\(email)>"
     }
 }

@@ -21,7 +21,7 @@ struct Check: ParsableCommand {
     @OptionGroup var input: PatchInput
 
     @Option(help: "Output format: text, json, sarif, checkpatch (b4's check-command lines) or b4-review (b4 review's per-patch check JSON).")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     @Flag(name: .shortAndLong, help: "Say how the patches were checked and where flags came from.")
     var verbose = false
@@ -34,30 +34,21 @@ struct Check: ParsableCommand {
         discussion: "Text output only; findings with no mechanical fix are said on stderr."))
     var fix = false
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, sarif, checkpatch
-        case b4Review = "b4-review"
-    }
-
     func run() throws {
         let started = Date()
-        var status = Status.error
-        do {
+        try exitWithStatus(of: {
             let (engine, root, series, result) = try input.check()
             emit(result, series: series, engine: engine, root: root, started: started)
             if fix { try FollowUpFix.print(result, engine: engine, root: root, input: input) }
             // A file that could not be analysed may hide what the patch adds:
             // never "clean", whatever was found elsewhere.
-            status = !result.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
-        } catch let error as CustomStringConvertible & Error {
-            // Input problems (CheckError, EngineError, PatchError) say what to do.
-            printError("mmlint: " + error.description)
+            return !result.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
+        }, alsoReport: { message in
             // b4 review shows a JSON entry's summary, but for a bare exit code only "exited with error code 2".
             if format == .b4Review {
-                FileHandle.standardOutput.write(Data(B4ReviewReporter.renderError(error.description).utf8))
+                FileHandle.standardOutput.write(Data(B4ReviewReporter.renderError(message).utf8))
             }
-        }
-        throw ExitCode(status.rawValue)
+        })
     }
 
     func validate() throws {
@@ -97,15 +88,7 @@ struct Check: ParsableCommand {
             },
             patches: result.outcomes.map { ($0.number, $0.patch.fullSubject ?? $0.patch.subject) },
             failures: failures)
-        let output: String
-        switch format {
-        case .text: output = TextReporter.render(report)
-        case .json: output = JSONReporter.render(report)
-        case .sarif: output = SARIFReporter.render(report)
-        case .checkpatch: output = CheckpatchReporter.render(report)
-        case .b4Review: output = B4ReviewReporter.render(report)
-        }
-        FileHandle.standardOutput.write(Data(output.utf8))
+        FileHandle.standardOutput.write(Data(format.render(report).utf8))
         // After what was found; checkpatch output carries them as ERROR lines
         // (a stderr line would count twice with b4).
         if format != .checkpatch { printFailures(report) }

@@ -26,6 +26,25 @@ func printFailures(_ report: Report) {
     for failure in report.failures { printError("mmlint: error: " + report.failureLine(failure)) }
 }
 
+/// Runs a command's work and exits with the status it returns. An error
+/// that says what to do (a usage or input error: `EngineError`, and the
+/// input errors of the patch and check layers) is printed once, handed to
+/// `alsoReport` for a format that must carry it too, and exits 2; any other
+/// error goes on to `main`, which also exits 2.
+func exitWithStatus(of work: () throws -> Status, alsoReport: (String) -> Void = { _ in }) throws -> Never {
+    let status: Status
+    do {
+        status = try work()
+    } catch let error as CustomStringConvertible & Error {
+        printError("mmlint: " + error.description)
+        alsoReport(error.description)
+        status = .error
+    }
+    throw ExitCode(status.rawValue)
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))

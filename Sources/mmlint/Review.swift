@@ -5,6 +5,7 @@ import MMLintCore
 import MMLintEngine
 import MMLintPatch
 import MMLintReporters
+import MMLintSupport
 
 /// `mmlint review`: drafts the reply a kernel reviewer would send to a patch
 /// mail, one per patch with new findings. Never sends anything.
@@ -36,11 +37,10 @@ struct Review: ParsableCommand {
     var fix = false
 
     func run() throws {
-        var status = Status.error
-        do {
+        try exitWithStatus(of: {
             let (engine, root, _, result) = try input.check()
             let fixes = fix ? try FollowUpFix.suggestions(result, engine: engine, root: root, input: input) : [:]
-            let reviewer = try from ?? gitIdentity(root: root)
+            let reviewer = try from ?? gitIdentity(root: root, asking: "who is reviewing?")
             let firstName = ReviewWriterNames.firstName(of: reviewer)
             // SOURCE_DATE_EPOCH (reproducible builds' convention) pins the date.
             let date = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init)
@@ -65,22 +65,8 @@ struct Review: ParsableCommand {
                            + "\(result.mode.rawValue) mode"
                            + (result.isComplete ? "" : "; incomplete: \(result.failures.count) could not be analysed") + ")")
             }
-            status = !result.isComplete ? .error : replies.isEmpty ? .clean : .findings
-        } catch let error as CustomStringConvertible & Error {
-            // Input problems (CheckError, EngineError, PatchError) say what to do.
-            printError("mmlint: " + error.description)
-        }
-        throw ExitCode(status.rawValue)
-    }
-
-    func gitIdentity(root: String) throws(EngineError) -> String {
-        let name = (try? Git.run(["config", "user.name"], in: root)).map { String(decoding: $0, as: UTF8.self) }
-        let email = (try? Git.run(["config", "user.email"], in: root)).map { String(decoding: $0, as: UTF8.self) }
-        guard let name = name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
-              let email = email?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
-            throw .usage("who is reviewing? pass --from \"Name <address>\" or set git's user.name and user.email")
-        }
-        return "\(name) <\(email)>"
+            return !result.isComplete ? .error : replies.isEmpty ? .clean : .findings
+        })
     }
 
     /// Each reply written under a temporary name, then renamed: a reader never
@@ -103,44 +89,22 @@ struct Review: ParsableCommand {
     }
 }
 
+/// `Name <address>` from git's user.name and user.email at `root`; a usage
+/// error that asks `question` when either is unset.
+func gitIdentity(root: String, asking question: String) throws(EngineError) -> String {
+    let name = (try? Git.run(["config", "user.name"], in: root)).map { String(decoding: $0, as: UTF8.self) }
+    let email = (try? Git.run(["config", "user.email"], in: root)).map { String(decoding: $0, as: UTF8.self) }
+    guard let name = name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
+          let email = email?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
+        throw .usage("\(question) pass --from \"Name <address>\" or set git's user.name and user.email")
+    }
+    return "\(name) <\(email)>"
+}
+
 enum ReviewWriterNames {
     /// `Ada Reviewer <ada@example.org>` → `Ada`.
     static func firstName(of mailbox: String) -> String? {
         let name = mailbox.split(separator: "<").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
         return name?.split(separator: " ").first.map(String.init)
-    }
-}
-
-/// Writes a file so that a reader never sees half of it and nothing outside
-/// its folder is touched: a fresh temporary name opened with O_EXCL and
-/// O_NOFOLLOW (an existing file or symlink there is never written through),
-/// then rename(2), which replaces a symlink at the final name rather than
-/// following it.
-enum AtomicFile {
-    /// nil on success, else what went wrong.
-    static func write(_ bytes: [UInt8], to final: String) -> String? {
-        let folder = (final as NSString).deletingLastPathComponent
-        let name = (final as NSString).lastPathComponent
-        let temporary = (folder as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
-        var offset = 0
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil && rename(temporary, final) != 0 { failure = String(cString: strerror(errno)) }
-        if failure != nil { unlink(temporary) }
-        return failure
     }
 }

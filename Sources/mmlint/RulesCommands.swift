@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintReporters
 
 /// `mmlint rules`: the rules, one per line.
 struct Rules: ParsableCommand {
@@ -10,8 +11,24 @@ struct Rules: ParsableCommand {
 
     @OptionGroup var ruleSources: RuleSourceArguments
 
+    @Option(name: .customLong("update-docs"), help: ArgumentHelp(
+        "Rewrite the generated parts of the built-in rules' sections of this Markdown file (docs/rules.md).",
+        valueName: "file"))
+    var updateDocs: String?
+
     func run() throws {
+        try exitWithStatus(of: {
+            try list()
+            return .clean
+        })
+    }
+
+    func list() throws(EngineError) {
         let engine = try loadEngine(ruleSources)
+        if let updateDocs {
+            try update(docs: updateDocs, engine: engine)
+            return
+        }
         let enabled = Set(engine.rules.map(\.description.id))
         let origin = engine.plugins.reduce(into: [String: String]()) { all, plugin in
             for rule in plugin.rules { all[rule.description.id] = plugin.path }
@@ -28,6 +45,21 @@ struct Rules: ParsableCommand {
     }
 }
 
+extension Rules {
+    /// Rewrites `path`'s generated parts from the built-in rules (plugins' rules are documented by their plugins).
+    func update(docs path: String, engine: Engine) throws(EngineError) {
+        let pluginRules = Set(engine.plugins.flatMap { $0.rules.map(\.description.id) })
+        let rules = engine.allRules.map(\.description).filter { !pluginRules.contains($0.id) }
+        do {
+            let document = try String(contentsOfFile: path, encoding: .utf8)
+            let updated = RuleDocs.update(document, rules: rules, knowledge: engine.knowledge.rules)
+            if updated != document { try updated.write(toFile: path, atomically: true, encoding: .utf8) }
+        } catch {
+            throw .input("\(path): \(error.localizedDescription)")
+        }
+    }
+}
+
 /// `mmlint explain ID`: a rule's documentation, knowledge and examples.
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Explain a rule, with examples.")
@@ -38,10 +70,16 @@ struct Explain: ParsableCommand {
     @OptionGroup var ruleSources: RuleSourceArguments
 
     func run() throws {
+        try exitWithStatus(of: {
+            try explain()
+            return .clean
+        })
+    }
+
+    func explain() throws(EngineError) {
         let engine = try loadEngine(ruleSources)
         guard let rule = engine.allRules.first(where: { $0.description.id == id }) else {
-            printError("mmlint: unknown rule '\(id)'; `mmlint rules` lists them")
-            throw ExitCode(Status.error.rawValue)
+            throw .usage("unknown rule '\(id)'; `mmlint rules` lists them")
         }
         let d = rule.description
         var out = "\(d.id): \(d.summary)\n\nConfidence: \(d.confidence.rawValue)\n\n\(Prose.wrap(d.rationale))\n"
@@ -55,12 +93,11 @@ struct Explain: ParsableCommand {
                 out += "  \(api.name)()\(gate)\n"
             }
         }
-        if let version = d.examplesKernelVersion {
-            out += "\nThe examples are judged as on a \(version.releaseName) tree.\n"
-        }
         for (title, examples) in [("Flagged", d.triggering), ("Not flagged", d.nonTriggering)] {
             for (index, example) in examples.enumerated() {
-                out += "\n\(title) (\(index + 1)):\n\n" + example.split(separator: "\n", omittingEmptySubsequences: false)
+                let version = example.kernelVersion.map { ", as on a \($0.releaseName) tree" } ?? ""
+                out += "\n\(title) (\(index + 1)\(version)):\n\n" + example.source
+                    .split(separator: "\n", omittingEmptySubsequences: false)
                     .map { "    " + $0 }.joined(separator: "\n") + "\n"
             }
         }
@@ -69,11 +106,6 @@ struct Explain: ParsableCommand {
 }
 
 /// The engine with the current folder's config (or --config) and the plugins.
-func loadEngine(_ ruleSources: RuleSourceArguments) throws -> Engine {
-    do {
-        return try ruleSources.engine(root: FileManager.default.currentDirectoryPath)
-    } catch {
-        printError("mmlint: " + error.description)
-        throw ExitCode(Status.error.rawValue)
-    }
+func loadEngine(_ ruleSources: RuleSourceArguments) throws(EngineError) -> Engine {
+    try ruleSources.engine(root: FileManager.default.currentDirectoryPath)
 }

@@ -22,7 +22,7 @@ struct Scan: ParsableCommand {
     @OptionGroup var analysis: AnalysisArguments
 
     @Option(help: "Output format: text, json or sarif.")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     @Flag(name: .shortAndLong, help: "Say where each file's flags came from, and show parse errors.")
     var verbose = false
@@ -53,8 +53,11 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var limits: LimitOptions
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, sarif
+    func validate() throws {
+        guard OutputFormat.scanFormats.contains(format) else {
+            throw ValidationError("--format \(format.rawValue) speaks of patches: it is for `mmlint check`; "
+                                  + "scan writes text, json or sarif")
+        }
     }
 
     // The shared options under the names run() uses.
@@ -64,8 +67,7 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var status = Status.error
-        do {
+        try exitWithStatus(of: { () throws(EngineError) -> Status in
             let files = try SourceFiles.collect(paths, limit: (try? limits.resolved().files) ?? LimitOptions.defaultFiles)
             let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
             var database = try analysis.kbuildDatabase(files: files, quiet: quiet)
@@ -133,8 +135,7 @@ struct Scan: ParsableCommand {
                     findings: result.findings.count, seconds: Date().timeIntervalSince(started)))
             report.severities = engine.severities
             report.failures = result.failures.map { Report.Failure(file: $0.file, cause: $0.cause) }
-            let output = OutputFormat(rawValue: format.rawValue)!.render(report)
-            FileHandle.standardOutput.write(Data(output.utf8))
+            FileHandle.standardOutput.write(Data(format.render(report).utf8))
             printFailures(report)
             if !quiet { printError(TextReporter.summary(report)) }
             if !quiet, !notBuilt.isEmpty {
@@ -144,11 +145,8 @@ struct Scan: ParsableCommand {
             }
             // A file that could not be analysed may hold what the scan looks
             // for: the findings printed are all that is known, not all there is.
-            status = !report.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
-        } catch {
-            printError("mmlint: " + error.description)
-        }
-        throw ExitCode(status.rawValue)
+            return !report.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
+        })
     }
 
     /// Where the prefilter finds the headers the scanned files can reach:

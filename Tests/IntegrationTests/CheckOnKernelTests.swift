@@ -10,13 +10,8 @@ import XCTest
 final class CheckOnKernelTests: XCTestCase {
     let path = "drivers/vfio/pci/vfio_pci_core.c"
 
-    func tree() throws -> String {
-        let root = KernelTreeTests.cache + "/linux-source-6.1"
-        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
-            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
-            throw XCTSkip("no tree")
-        }
-        return root
+    func tree(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try KernelCache.tree("6.1", file: file, line: line)
     }
 
     /// A unified diff of `path` from its text in the tree to `edit(text)`,
@@ -67,7 +62,7 @@ final class CheckOnKernelTests: XCTestCase {
     /// or "no new finding" would mean nothing.
     func check(_ mail: [UInt8], root: String, file: StaticString = #filePath, line: UInt = #line) throws -> CheckResult {
         let series = try PatchReader.read(mail, name: "test.patch")
-        let result = try PatchCheck.run(series, engine: KernelTreeTests.engine, options: CheckOptions(
+        let result = try PatchCheck.run(series, engine: KernelCache.engine, options: CheckOptions(
             tree: root, compileDatabase: try CompileDatabase(at: root + "/compile_commands.json")))
         XCTAssertEqual(result.mode, .tree, file: file, line: line)
         XCTAssertEqual(result.failures, [], file: file, line: line)

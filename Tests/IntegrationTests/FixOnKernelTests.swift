@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import MMLintFix
 import XCTest
 
@@ -93,7 +94,7 @@ final class FixOnKernelTests: XCTestCase {
         let original = try String(contentsOfFile: file, encoding: .utf8)
         let mutated = try mutate(original)
         if mutated != original { try replace(file, with: Array(mutated.utf8)) }
-        let engine = try Engine(rulesDirectory: Self.repo + "/rules")
+        let engine = try Engine(builtins: BuiltinRules.all, rulesDirectory: Self.repo + "/rules")
         let options = AnalysisOptions(files: [file], jobs: 2)
         let run = FixRun.run(engine: engine, options: options)
         XCTAssertEqual(run.analysis.failures, [])

@@ -13,7 +13,7 @@ final class KbuildCheckerTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     func tree(_ version: String) throws -> String {
-        let root = KbuildFlagsTests.cache + "/linux-source-" + version
+        let root = KernelCache.folder + "/linux-source-" + version
         guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
             XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
             throw XCTSkip("no tree")

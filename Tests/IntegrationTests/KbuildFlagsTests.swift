@@ -1,40 +1,22 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
+import MMLintSupport
 import XCTest
 
 /// kbuild's own commands (`mmlint flags --kconfig`) on Debian's real 6.1 and
 /// 6.12 trees: exact flags for drivers the Makefile reader could not follow,
 /// a low parse-error rate on a random sample, and the user's tree untouched.
 final class KbuildFlagsTests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let cache: String = {
-        let env = ProcessInfo.processInfo.environment
-        if let explicit = env["MMLINT_KERNEL_CACHE"], !explicit.isEmpty { return explicit }
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return base + "/mmlint/kernels"
-    }()
-    static let engine: Engine = {
-        do { return try Engine(rulesDirectory: repo + "/rules") } catch { fatalError("\(error)") }
-    }()
     /// Folders of the random sample, as in bench/flags_bench.py.
     static let sampleFolders = ["drivers", "fs", "net", "sound", "mm", "arch/x86"]
     /// Files of the sample: enough for the rate to mean something at a
     /// few minutes of parsing per tree on two cores.
     static let sampleSize = 40
 
-    func tree(_ version: String) throws -> String {
-        let root = Self.cache + "/linux-source-" + version
-        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
-            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
-            throw XCTSkip("no tree")
-        }
-        return root
-    }
-
-    func test61() throws { try check(try tree("6.1")) }
-    func test612() throws { try check(try tree("6.12")) }
+    func test61() throws { try check(try KernelCache.tree("6.1")) }
+    func test612() throws { try check(try KernelCache.tree("6.12")) }
 
     func check(_ root: String) throws {
         let before = try TreeState(root)
@@ -68,7 +50,7 @@ final class KbuildFlagsTests: XCTestCase {
         let nvkm = strided(built.filter { $0.hasPrefix(root + "/drivers/gpu/drm/nouveau/nvkm/") }, 6)
         XCTAssertEqual(pm.count, 6, "amdgpu's pm/ files are missing from kbuild's commands")
         XCTAssertEqual(nvkm.count, 6, "nouveau's nvkm/ files are missing from kbuild's commands")
-        let drivers = Self.engine.analyze(AnalysisOptions(files: pm + nvkm, compileDatabase: database, jobs: 2))
+        let drivers = KernelCache.engine.analyze(AnalysisOptions(files: pm + nvkm, compileDatabase: database, jobs: 2))
         XCTAssertEqual(drivers.units.count, 12, drivers.failures.map(\.description).joined(separator: "\n"))
         for unit in drivers.units {
             XCTAssertEqual(unit.flagMode, .compileDatabase, unit.file)
@@ -83,7 +65,7 @@ final class KbuildFlagsTests: XCTestCase {
         let candidates = built.filter { file in Self.sampleFolders.contains { file.hasPrefix(root + "/" + $0 + "/") } }
         let sample = Array(candidates.shuffled(using: &generator).prefix(Self.sampleSize))
         XCTAssertEqual(sample.count, Self.sampleSize)
-        let result = Self.engine.analyze(AnalysisOptions(files: sample, compileDatabase: database, jobs: 2))
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: sample, compileDatabase: database, jobs: 2))
         XCTAssertEqual(result.units.count, sample.count, result.failures.map(\.description).joined(separator: "\n"))
         let broken = result.units.filter { !$0.errors.isEmpty }
         let report = broken.map { "\($0.file): \($0.errors.first?.message ?? "")" }.joined(separator: "\n")
@@ -111,7 +93,7 @@ final class KbuildFlagsTests: XCTestCase {
     }
 
     func mmlint(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let exe = Self.repo + "/.build/debug/mmlint"
+        let exe = KernelCache.repo + "/.build/debug/mmlint"
         let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
             : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
         let process = Process()
@@ -136,27 +118,16 @@ struct TreeState {
 
     init(_ root: String) throws {
         let hashed = [".config", "include/config", "include/generated", "arch/x86/include/generated"]
-        var pending = [root]
-        while let folder = pending.popLast() {
-            guard let directory = opendir(folder) else { continue }
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
-                let path = folder + "/" + name
-                var status = stat()
-                guard lstat(path, &status) == 0 else { continue }
-                if (status.st_mode & S_IFMT) == S_IFDIR { pending.append(path); continue }
-                let relative = String(path.dropFirst(root.count + 1))
-                stamps[relative] = "\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
-                if hashed.contains(where: { relative == $0 || relative.hasPrefix($0 + "/") }) {
-                    var hasher = FNV1a()
-                    hasher.add(FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? [])
-                    hashes[relative] = hasher.hex
-                }
+        FileTree.walk(root, withStatus: true) { path, _, kind, status in
+            guard kind != .directory, let status else { return true }
+            let relative = String(path.dropFirst(root.count + 1))
+            stamps[relative] = "\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+            if hashed.contains(where: { relative == $0 || relative.hasPrefix($0 + "/") }) {
+                var hasher = FNV1a()
+                hasher.add(FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? [])
+                hashes[relative] = hasher.hex
             }
-            closedir(directory)
+            return true
         }
         guard hashes[".config"] != nil, hashes.keys.contains(where: { $0.hasPrefix("include/generated/") }) else {
             throw XCTSkip("\(root) has no .config or generated headers")

@@ -1,34 +1,12 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import XCTest
 
 /// mmlint on Debian's real kernel sources, prepared once by
 /// scripts/prepare-kernels.sh into a cache folder outside the clone.
 final class KernelTreeTests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let cache: String = {
-        let env = ProcessInfo.processInfo.environment
-        if let explicit = env["MMLINT_KERNEL_CACHE"], !explicit.isEmpty { return explicit }
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache")
-        return base + "/mmlint/kernels"
-    }()
-    static let engine: Engine = {
-        do { return try Engine(rulesDirectory: repo + "/rules") } catch { fatalError("\(error)") }
-    }()
-
-    /// The prepared tree, or a failure that says how to prepare it.
-    func tree(_ version: String) throws -> String {
-        let root = Self.cache + "/linux-source-" + version
-        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
-            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
-            throw XCTSkip("no tree")
-        }
-        return root
-    }
-
     func vfioFiles(_ root: String) -> [String] {
         (FileManager.default.enumerator(atPath: root + "/drivers/vfio")?.allObjects as? [String] ?? [])
             .filter { $0.hasSuffix(".c") }.sorted().map { root + "/drivers/vfio/" + $0 }
@@ -66,11 +44,8 @@ final class KernelTreeTests: XCTestCase {
 
     static func mmlint(_ arguments: [String], in root: String, environment: [String: String] = [:]) throws
         -> (status: Int32, stdout: Data, stderr: String) {
-        let exe = repo + "/.build/debug/mmlint"
-        let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
-            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: KernelCache.executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.currentDirectoryURL = URL(fileURLWithPath: root)
@@ -93,8 +68,8 @@ final class KernelTreeTests: XCTestCase {
     }
 
     func test61VfioGivesExactlyTheFaultHandlerRemap() throws {
-        let root = try tree("6.1")
-        let result = Self.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
+        let root = try KernelCache.tree("6.1")
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
         assertAnalysed(result, vfioFiles(root))
         XCTAssertEqual(result.kernelVersion?.major, 6)
         XCTAssertEqual(result.kernelVersion?.minor, 1)
@@ -115,8 +90,8 @@ final class KernelTreeTests: XCTestCase {
     }
 
     func test612VfioIsCleanAndItsHandlersWereSeen() throws {
-        let root = try tree("6.12")
-        let result = Self.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
+        let root = try KernelCache.tree("6.12")
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: vfioFiles(root), compileDatabase: try database(root)))
         assertAnalysed(result, vfioFiles(root))
         XCTAssertEqual(result.findings.map(\.message), [])
         // Not an empty analysis: the fixed handlers are roots and reach the vmf_* call.
@@ -131,10 +106,10 @@ final class KernelTreeTests: XCTestCase {
 
     func testEveryDatabaseFileParsesWithoutErrors() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let files = try builtVfioFiles(root)
             XCTAssertGreaterThanOrEqual(files.count, 14, version)
-            let result = Self.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
+            let result = KernelCache.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
             assertAnalysed(result, files, version)
             for unit in result.units {
                 XCTAssertEqual(unit.flagMode, .compileDatabase, unit.file)
@@ -147,10 +122,10 @@ final class KernelTreeTests: XCTestCase {
     /// finds the same thing: the synthesized flags match kbuild's.
     func testKernelTreeFlagsMatchTheDatabase() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let files = try builtVfioFiles(root)
-            let withDatabase = Self.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
-            let synthesized = Self.engine.analyze(AnalysisOptions(files: files))
+            let withDatabase = KernelCache.engine.analyze(AnalysisOptions(files: files, compileDatabase: try database(root)))
+            let synthesized = KernelCache.engine.analyze(AnalysisOptions(files: files))
             // Equal findings and functions mean something only when both parsed every file.
             assertAnalysed(withDatabase, files, "\(version) with the database")
             assertAnalysed(synthesized, files, "\(version) with kernel-tree flags")
@@ -165,9 +140,9 @@ final class KernelTreeTests: XCTestCase {
 
     /// A real follow_pfn() user (6.1's videobuf-dma-contig.c), with advice for 6.1.
     func test61FollowPfnUserGetsFollowPteAdvice() throws {
-        let root = try tree("6.1")
+        let root = try KernelCache.tree("6.1")
         let file = root + "/drivers/media/v4l2-core/videobuf-dma-contig.c"
-        let result = Self.engine.analyze(AnalysisOptions(files: [file]))
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: [file]))
         assertAnalysed(result, [file])
         XCTAssertEqual(result.units.first?.errors.map(\.message), [])
         XCTAssertEqual(result.findings.map(\.ruleID), ["mm-follow-pfn"])
@@ -178,10 +153,10 @@ final class KernelTreeTests: XCTestCase {
     /// Drivers whose Makefiles add include folders parse in kernel-tree mode.
     func testDriversWithMakefileIncludesParse() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let files = ["drivers/gpu/drm/i915/gem/i915_gem_mman.c", "drivers/gpu/drm/nouveau/nouveau_gem.c",
                          "drivers/gpu/drm/amd/amdgpu/amdgpu_gem.c"].map { root + "/" + $0 }
-            let result = Self.engine.analyze(AnalysisOptions(files: files))
+            let result = KernelCache.engine.analyze(AnalysisOptions(files: files))
             // All three parsed: an empty result would pass the loop below.
             assertAnalysed(result, files, version)
             XCTAssertEqual(result.units.count, 3, version)
@@ -195,7 +170,7 @@ final class KernelTreeTests: XCTestCase {
     /// The command line on the real tree: database found at the root, SARIF
     /// paths relative to it, exit status 1.
     func testCommandLineOnRealTree() throws {
-        let root = try tree("6.1")
+        let root = try KernelCache.tree("6.1")
         let (status, stdout, stderr) = try mmlint(["scan", "-v", "--format", "sarif", "drivers/vfio/pci"], in: root)
         XCTAssertEqual(status, 1, stderr)
         XCTAssertTrue(stderr.contains("drivers/vfio/pci/vfio_pci_core.c: flags from compile database"), stderr)
@@ -222,7 +197,7 @@ final class KernelTreeTests: XCTestCase {
     /// vfio_pci_core.c's finding still found; then the file is named and the
     /// scan exits 2, never 1 (the findings are not all there is).
     func testParserCrashOnRealTreeCostsOneFile() throws {
-        let root = try tree("6.1")
+        let root = try KernelCache.tree("6.1")
         let (status, stdout, stderr) = try mmlint(["scan", "--no-cache", "-q", "--format", "json", "drivers/vfio/pci"],
                                                   in: root, environment: ["MMLINT_TEST_PARSE_FAULT": "crash=vfio_pci_intrs.c"])
         XCTAssertEqual(status, 2, stderr)

@@ -36,15 +36,6 @@ final class RealCodeModesTests: XCTestCase {
         RealFile(version: "6.12", path: "drivers/gpu/drm/nouveau/nouveau_dmem.c", findings: ["mm-fault-errno:205"], maxParseErrors: 227),
     ]
 
-    func tree(_ version: String) throws -> String {
-        let root = KernelTreeTests.cache + "/linux-source-" + version
-        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
-            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
-            throw XCTSkip("no tree")
-        }
-        return root
-    }
-
     /// Each real in-file finding of both trees, found on its file alone
     /// (copied out of the tree, so bare mode: no kernel headers, no flags),
     /// and nothing else; 6.12's vfio_pci_core.c alone gives nothing.
@@ -52,13 +43,13 @@ final class RealCodeModesTests: XCTestCase {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("mmlint-bare-real-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         for (index, real) in Self.files.enumerated() {
-            let root = try tree(real.version)
+            let root = try KernelCache.tree(real.version)
             let dir = work + "/\(index)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let copy = dir + "/" + (real.path as NSString).lastPathComponent
             try FileManager.default.copyItem(atPath: root + "/" + real.path, toPath: copy)
             let version = try XCTUnwrap(KernelVersion(real.version))
-            let result = KernelTreeTests.engine.analyze(AnalysisOptions(files: [copy], jobs: 1, kernelVersion: version))
+            let result = KernelCache.engine.analyze(AnalysisOptions(files: [copy], jobs: 1, kernelVersion: version))
             let label = "\(real.version) \(real.path)"
             XCTAssertEqual(result.failures, [], label)
             XCTAssertEqual(result.units.count, 1, "\(label): parsed")
@@ -78,14 +69,10 @@ final class RealCodeModesTests: XCTestCase {
     /// a follow_pfn(), a remap_pfn_range() and a pr_debug() line added at
     /// three places of functions of drivers/ that return vm_fault_t.
     func testHunkOnlyRecallOnGeneratedPatches() throws {
-        let trees = [try tree("6.1"), try tree("6.12")]
-        let repo = KernelTreeTests.repo
-        let exe = repo + "/.build/debug/mmlint"
-        let mmlint = FileManager.default.isExecutableFile(atPath: exe) ? exe
-            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
+        let trees = [try KernelCache.tree("6.1"), try KernelCache.tree("6.12")]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repo + "/bench/hunk_recall.py", mmlint] + trees + ["--limit", "10", "--seed", "7", "--json"]
+        process.arguments = ["python3", KernelCache.repo + "/bench/hunk_recall.py", KernelCache.executable] + trees + ["--limit", "10", "--seed", "7", "--json"]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

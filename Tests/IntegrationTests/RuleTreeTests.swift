@@ -3,7 +3,7 @@ import MMLintCore
 import MMLintEngine
 import XCTest
 
-/// The rules of issue 7 on chosen real files of both trees: exact findings,
+/// The fault-path rules on chosen real files of both trees: exact findings,
 /// and the words that depend on the tree's version.
 extension KernelTreeTests {
     /// The findings of `rule` when `files` (relative to the tree) are scanned
@@ -16,7 +16,7 @@ extension KernelTreeTests {
 
     func analysis(_ rule: String, _ files: [String], in root: String, clean: Bool = true,
                   file: StaticString = #filePath, line: UInt = #line) -> (findings: [Finding], result: AnalysisResult) {
-        let result = Self.engine.analyze(AnalysisOptions(files: files.map { root + "/" + $0 }))
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: files.map { root + "/" + $0 }))
         assertAnalysed(result, files.map { root + "/" + $0 }, files.joined(separator: ", "), file: file, line: line)
         for unit in result.units where clean {
             XCTAssertEqual(unit.errors.map(\.message), [], unit.file, file: file, line: line)
@@ -30,7 +30,7 @@ extension KernelTreeTests {
     /// the chains start at its ops table.
     func testTtmFaultHelpersDropTheMmapLock() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let path = "drivers/gpu/drm/ttm/ttm_bo_vm.c"
             let found = findings("mm-fault-mmap-lock", [path], in: root)
             let file = root + "/" + path
@@ -57,7 +57,7 @@ extension KernelTreeTests {
     /// FAULT_FLAG_RETRY_NOWAIT, whose callers expect the lock kept.
     func testSgxVepcFaultDropsTheMmapLock() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let path = "arch/x86/kernel/cpu/sgx/virt.c"
             // Kernel-tree flags give sgx_vepc_init() a second, stub definition
             // (CONFIG_X86_SGX_KVM is off in the synthesized config); the
@@ -74,8 +74,8 @@ extension KernelTreeTests {
     /// v6.3, so not a finding), vm_flags_set() on 6.12; neither in a fault path.
     func testUioFlagsAtMmapTimeAreNoFinding() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
-            let result = Self.engine.analyze(AnalysisOptions(files: [root + "/drivers/uio/uio.c"]))
+            let root = try KernelCache.tree(version)
+            let result = KernelCache.engine.analyze(AnalysisOptions(files: [root + "/drivers/uio/uio.c"]))
             assertAnalysed(result, [root + "/drivers/uio/uio.c"], version)
             XCTAssertEqual(result.units.first?.errors.map(\.message), [])
             XCTAssertEqual(result.findings.map(\.ruleID), [], version)
@@ -95,22 +95,22 @@ extension KernelTreeTests {
     /// turned back into a direct write (a parse error there, since vm_flags
     /// is const: the write is still seen).
     func testDirectVmFlagsWriteOnV63AndLater() throws {
-        let old = try tree("6.1")
+        let old = try KernelCache.tree("6.1")
         let oldFile = old + "/drivers/uio/uio.c"
-        let asV63 = Self.engine.analyze(AnalysisOptions(files: [oldFile], kernelVersion: KernelVersion(6, 3)))
+        let asV63 = KernelCache.engine.analyze(AnalysisOptions(files: [oldFile], kernelVersion: KernelVersion(6, 3)))
         assertAnalysed(asV63, [oldFile])
         let direct = asV63.findings.filter { $0.ruleID == "mm-vm-flags-direct" }
         XCTAssertEqual(direct.map(\.location.line),
                        [try line(of: "vma->vm_flags |= VM_DONTEXPAND", after: "static int uio_mmap_logical(", in: oldFile)])
         XCTAssertEqual(direct.first?.suggestion, "use vm_flags_set(vma, flags)")
 
-        let new = try tree("6.12")
+        let new = try KernelCache.tree("6.12")
         let newFile = new + "/drivers/uio/uio.c"
         let text = try String(contentsOfFile: newFile, encoding: .utf8)
         let setter = "vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);"
         XCTAssertTrue(text.contains(setter))
         let reverted = text.replacingOccurrences(of: setter, with: "vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;")
-        let result = Self.engine.analyze(AnalysisOptions(files: [newFile], overlay: [newFile: Array(reverted.utf8)]))
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: [newFile], overlay: [newFile: Array(reverted.utf8)]))
         assertAnalysed(result, [newFile])
         XCTAssertEqual(result.kernelVersion?.minor, 12)
         XCTAssertFalse(result.units.first?.errors.isEmpty ?? true, "a write to the const vm_flags must not build")
@@ -125,7 +125,7 @@ extension KernelTreeTests {
     /// the mix-up sparse reports, on both trees.
     func testNouveauDmemStoresAnIntErrorInItsVmFaultT() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let path = "drivers/gpu/drm/nouveau/nouveau_dmem.c"
             let found = findings("mm-fault-errno", [path], in: root, clean: false)
             let file = root + "/" + path
@@ -145,7 +145,7 @@ extension KernelTreeTests {
     /// vm_flags change: a direct write on 6.1, vm_flags_set() on 6.12.
     func testGruFaultChangesVmFlagsThroughRemap() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let found = findings("mm-fault-vm-flags", ["drivers/misc/sgi-gru/grumain.c", "mm/memory.c"],
                                  in: root, clean: false)
             XCTAssertEqual(found.map(\.function), ["remap_pfn_range_internal"], version)
@@ -170,10 +170,10 @@ extension KernelTreeTests {
     /// seen from both entries. With the entry compiled out and VM_PFNMAP
     /// dropped, the insert is reported through the wrapper.
     func testVfioInsertIsJudgedThroughItsFaultWrapper() throws {
-        let root = try tree("6.12")
+        let root = try KernelCache.tree("6.12")
         let path = "drivers/vfio/pci/vfio_pci_core.c"
         let file = root + "/" + path
-        let tree = Self.engine.analyze(AnalysisOptions(files: [file]))
+        let tree = KernelCache.engine.analyze(AnalysisOptions(files: [file]))
         XCTAssertEqual(tree.failures, [])
         XCTAssertEqual(tree.units.map(\.file), [file])
         XCTAssertEqual(tree.units.first?.errors.map(\.message), [])
@@ -189,7 +189,7 @@ extension KernelTreeTests {
         XCTAssertTrue(text.contains(entry) && text.contains(flags))
         let changed = text.replacingOccurrences(of: entry, with: "")
             .replacingOccurrences(of: flags, with: "VM_ALLOW_ANY_UNCACHED | VM_IO |")
-        let result = Self.engine.analyze(AnalysisOptions(files: [file], overlay: [file: Array(changed.utf8)]))
+        let result = KernelCache.engine.analyze(AnalysisOptions(files: [file], overlay: [file: Array(changed.utf8)]))
         XCTAssertEqual(result.failures, [])
         XCTAssertEqual(result.units.first?.errors.map(\.message), [])
         let found = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
@@ -208,7 +208,7 @@ extension KernelTreeTests {
     /// pages into VMAs its mmap marks VM_MIXEDMAP.
     func testInsertFlagsFoundAcrossFiles() throws {
         for version in ["6.1", "6.12"] {
-            let root = try tree(version)
+            let root = try KernelCache.tree(version)
             let alone = findings("mm-insert-needs-flags", ["arch/x86/kernel/cpu/sgx/encl.c"], in: root)
             XCTAssertEqual(alone.map(\.function), ["sgx_encl_eaug_page", "sgx_vma_fault"], version)
             XCTAssertEqual(Set(alone.map(\.confidence)), [.low], version)

@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import MMLintIndex
 import XCTest
 
@@ -14,8 +15,8 @@ import XCTest
 final class WholeTreeTests: XCTestCase {
     static let engine: Engine = {
         do {
-            return try Engine(ruleIDs: ["mm-remap-in-fault", "mm-follow-pfn"],
-                              rulesDirectory: KernelTreeTests.repo + "/rules")
+            return try Engine(builtins: BuiltinRules.all, ruleIDs: ["mm-remap-in-fault", "mm-follow-pfn"],
+                              rulesDirectory: KernelCache.repo + "/rules")
         } catch { fatalError("\(error)") }
     }()
 
@@ -28,7 +29,7 @@ final class WholeTreeTests: XCTestCase {
     }
 
     func scan(_ version: String) throws -> Scan {
-        let root = KernelTreeTests.cache + "/linux-source-" + version
+        let root = KernelCache.folder + "/linux-source-" + version
         guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
             XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
             throw XCTSkip("no tree")

@@ -89,6 +89,11 @@ final class CLITests: XCTestCase {
         let badOption = try runCommand(Repo.executable, ["scan", "--format", "xml", "fixtures"], in: Repo.root)
         XCTAssertEqual(badOption.status, 2)
         XCTAssertTrue(badOption.stderr.contains("xml"), badOption.stderr)
+        // A format of check's is a usage error for scan, which has no patches.
+        let checkFormat = try runCommand(Repo.executable, ["scan", "--format", "checkpatch", "fixtures"], in: Repo.root)
+        XCTAssertEqual(checkFormat.status, 2)
+        XCTAssertEqual(checkFormat.stdout, "")
+        XCTAssertTrue(checkFormat.stderr.contains("is for `mmlint check`"), checkFormat.stderr)
 
         let badRule = try runCommand(Repo.executable, ["scan", "--rule", "mm-nope", "fixtures"], in: Repo.root)
         XCTAssertEqual(badRule.status, 2)

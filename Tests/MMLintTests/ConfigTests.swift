@@ -72,7 +72,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownRuleIdIsRefusedWithFileAndLine() throws {
         let config = try parse("rules:\n  mm-remap-in-fault:\n    severity: note\n  mm-folow-pfn:\n    enabled: false\n")
-        XCTAssertThrowsError(try Engine(knowledge: sharedEngine.knowledge, config: config)) { error in
+        XCTAssertThrowsError(try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, config: config)) { error in
             XCTAssertEqual((error as? EngineError)?.description,
                            "/tree/.mmlint.yml:4: unknown rule 'mm-folow-pfn'; `mmlint rules` lists them "
                            + "(a plugin's rules only with its --plugin or plugins: entry)")
@@ -81,14 +81,14 @@ final class ConfigTests: XCTestCase {
 
     func testDisabledRuleDoesNotRunUnlessNamedWithRule() throws {
         let config = try parse("rules:\n  mm-remap-in-fault:\n    enabled: false\n")
-        let engine = try Engine(knowledge: sharedEngine.knowledge, config: config)
+        let engine = try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, config: config)
         let builtin = try BuiltinRules.all(knowledge: sharedEngine.knowledge).map(\.description.id)
         XCTAssertEqual(builtin.first, "mm-remap-in-fault")
         XCTAssertEqual(engine.rules.map(\.description.id), Array(builtin.dropFirst()))
         XCTAssertEqual(engine.allRules.map(\.description.id), builtin)
         let files = cFiles(in: Repo.fixtures + "/example")
         XCTAssertEqual(engine.analyze(AnalysisOptions(files: files, jobs: 1)).findings.count, 0)
-        let named = try Engine(knowledge: sharedEngine.knowledge, ruleIDs: ["mm-remap-in-fault"], config: config)
+        let named = try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, ruleIDs: ["mm-remap-in-fault"], config: config)
         XCTAssertEqual(named.analyze(AnalysisOptions(files: files, jobs: 1)).findings.map(\.ruleID), ["mm-remap-in-fault"])
     }
 
@@ -100,7 +100,7 @@ final class ConfigTests: XCTestCase {
         for (severity, sarif, checkpatch) in [(Severity.error, "error", "ERROR"), (.warning, "warning", "WARNING"),
                                               (.note, "note", "CHECK")] {
             let config = try parse("rules:\n  mm-remap-in-fault:\n    severity: \(severity.rawValue)\n")
-            let engine = try Engine(knowledge: sharedEngine.knowledge, config: config)
+            let engine = try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, config: config)
             let result = engine.analyze(AnalysisOptions(files: files, jobs: 1))
             XCTAssertEqual(result.findings.map(\.severity), [severity])
             let report = Report(findings: result.findings, rules: engine.rules.map(\.description), root: Repo.root,

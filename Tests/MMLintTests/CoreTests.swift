@@ -1,6 +1,6 @@
 import Foundation
 import MMLintCore
-import MMLintRules
+@testable import MMLintRules
 import XCTest
 
 /// The program and the rules work on facts alone: these tests build facts by

@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 @testable import MMLintFix
 import XCTest
 
@@ -37,7 +38,7 @@ final class FixTests: XCTestCase {
         }
     }
 
-    func engine(_ rule: String) throws -> Engine { try Engine(ruleIDs: [rule], rulesDirectory: Repo.rules) }
+    func engine(_ rule: String) throws -> Engine { try Engine(builtins: BuiltinRules.all, ruleIDs: [rule], rulesDirectory: Repo.rules) }
 
     func run(_ file: String, rule: String, version: KernelVersion) throws -> FixRun {
         FixRun.run(engine: try engine(rule), options: AnalysisOptions(files: [file], jobs: 1, kernelVersion: version))

@@ -7,7 +7,54 @@ import XCTest
 /// expectations must match the findings exactly, and bare mode must parse it
 /// without errors.
 final class FixtureTests: XCTestCase {
-    func check(_ name: String, version: KernelVersion? = nil, file: StaticString = #filePath, line: UInt = #line) {
+    /// Every folder of fixtures/ with C files, each checked as one program.
+    func testEveryFixtureFolder() throws {
+        let folders = try Self.fixtureFolders()
+        XCTAssertTrue(folders.contains("example") && folders.contains("rule-fault-errno"), "\(folders)")
+        for name in folders {
+            check(name, version: try Self.kernelVersion(in: Repo.fixtures + "/" + name))
+        }
+    }
+
+    /// Folders of fixtures/ whose C files another test reads in its own way:
+    /// `fix/` holds FixTests' before/after pairs.
+    static let ownedElsewhere: Set = ["fix"]
+
+    /// The folders of fixtures/ that hold C files, sorted.
+    static func fixtureFolders() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
+            guard !ownedElsewhere.contains($0) else { return false }
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)
+                && isDirectory.boolValue && !cFiles(in: Repo.fixtures + "/" + $0).isEmpty
+        }.sorted()
+    }
+
+    /// The version a folder is analysed at: its `/* expect-kernel-version: X.Y */`, if one file says it.
+    static func kernelVersion(in dir: String) throws -> KernelVersion? {
+        let pattern = try NSRegularExpression(pattern: #"/\* expect-kernel-version: ([0-9.]+) \*/"#)
+        var versions: Set<KernelVersion> = []
+        for file in (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? [])
+        where file.hasSuffix(".c") || file.hasSuffix(".h") {
+            let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                guard let range = Range(match.range(at: 1), in: text), let version = KernelVersion(String(text[range])) else {
+                    throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: dir + "/" + file])
+                }
+                versions.insert(version)
+            }
+        }
+        guard versions.count <= 1 else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: dir]) }
+        return versions.first
+    }
+
+    /// The version marker is read, and a folder without one has none.
+    func testFixtureKernelVersionMarker() throws {
+        XCTAssertEqual(try Self.kernelVersion(in: Repo.fixtures + "/rule-vm-flags-direct"), KernelVersion(6, 12))
+        XCTAssertNil(try Self.kernelVersion(in: Repo.fixtures + "/rule-fault-errno"))
+    }
+
+    func check(_ name: String, version: KernelVersion?, file: StaticString = #filePath, line: UInt = #line) {
         let dir = Repo.fixtures + "/" + name
         let files = cFiles(in: dir)
         XCTAssertFalse(files.isEmpty, "no C files in \(dir)", file: file, line: line)
@@ -40,26 +87,6 @@ final class FixtureTests: XCTestCase {
          finding.message, finding.suggestion].joined(separator: " | ")
     }
 
-    func testBundledExample() { check("example") }
-    func testDirectCall() { check("direct-call") }
-    func testHelperChainOfThree() { check("helper-chain") }
-    func testHelperInAnotherFile() { check("cross-file") }
-    func testStaticFunctionsOfSameNamedFiles() { check("static-same-name") }
-    func testMacroWrappedCall() { check("macro") }
-    func testIfdefOpsField() { check("ifdef-ops") }
-    func testNestedAndArrayOps() { check("nested-ops") }
-    func testEachCallbackKind() { check("callbacks") }
-    func testRuntimeAssignedAndPositionalOps() { check("runtime-ops") }
-    func testSignatureOnlyRoot() { check("signature-only") }
-    func testRemapAtMmapAndVmfInsertAreClean() { check("no-findings") }
-    func testFollowPfn() { check("follow-pfn") }
-    func testBareModeIncludes() { check("bare-includes") }
-    func testCheckTreeOwnFindings() { check("check-tree") }
-    func testFaultMmapLock() { check("rule-fault-mmap-lock") }
-    func testFaultVmFlags() { check("rule-fault-vm-flags") }
-    func testFaultErrno() { check("rule-fault-errno") }
-    func testInsertNeedsFlags() { check("rule-insert-needs-flags") }
-    func testDelegatingHandlers() { check("rule-delegation") }
 
     /// An installing mmap handler that sets nothing gives moderate
     /// confidence; no installing handler in the scan gives low, and says why.
@@ -110,8 +137,6 @@ final class FixtureTests: XCTestCase {
         XCTAssertTrue(found.allSatisfy { $0.suggestion.contains("vmf_error(err)") })
     }
 
-    func testVmFlagsDirectOnV612() { check("rule-vm-flags-direct", version: KernelVersion(6, 12)) }
-
     /// Before v6.3 a direct write is the only way; with no version known the rule stays silent.
     func testVmFlagsDirectNeedsAKnownV63Tree() {
         let files = cFiles(in: Repo.fixtures + "/rule-vm-flags-direct")
@@ -126,23 +151,6 @@ final class FixtureTests: XCTestCase {
         XCTAssertTrue(suggestions[0].contains("vm_flags_set(vma, flags)"), suggestions[0])
         XCTAssertTrue(suggestions[1].contains("vm_flags_clear(vma, flags)"), suggestions[1])
         XCTAssertTrue(suggestions[3].contains("vm_flags_init(vma, flags)"), suggestions[3])
-    }
-
-    /// Every fixture folder with C files has a test above.
-    func testEveryFixtureFolderIsCovered() throws {
-        let covered: Set = ["example", "direct-call", "helper-chain", "cross-file", "macro", "ifdef-ops",
-                            "callbacks", "runtime-ops", "nested-ops", "signature-only", "no-findings", "follow-pfn",
-                            "bare-includes", "check-tree", "rule-fault-mmap-lock",
-                            "rule-fault-vm-flags",
-                            "rule-vm-flags-direct",
-                            "rule-fault-errno", "rule-insert-needs-flags", "rule-delegation",
-                            "static-same-name", "fix"]  // fix: FixTests
-        let folders = try FileManager.default.contentsOfDirectory(atPath: Repo.fixtures).filter {
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: Repo.fixtures + "/" + $0, isDirectory: &isDirectory)
-                && isDirectory.boolValue && !cFiles(in: Repo.fixtures + "/" + $0).isEmpty
-        }
-        XCTAssertEqual(Set(folders), covered)
     }
 
     /// The harness itself: a missing and an unexpected finding are both reported.

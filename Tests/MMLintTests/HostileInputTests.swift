@@ -2,7 +2,7 @@ import Foundation
 import MMLintPatch
 import XCTest
 
-/// Hostile and broken input (issue 6): each test feeds the bad input to the
+/// Hostile and broken input: each test feeds the bad input to the
 /// real binary and asserts the exit status, the message, and that nothing
 /// else changed (the tree, the output folder and a folder outside both are
 /// compared before and after).

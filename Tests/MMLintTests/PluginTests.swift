@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import XCTest
 
 /// Rule plugins end to end: the example plugin package is built with
@@ -106,24 +107,24 @@ final class PluginTests: XCTestCase {
             .filter { $0.hasSuffix("/libMMLintCore.so") })
         XCTAssertEqual(copies.count, 1, "\(copies)")
         XCTAssertFalse(copies.contains { $0.hasPrefix(Self.scratch) }, "\(copies)")
-        let engine = try Engine(knowledge: sharedEngine.knowledge, plugins: [plugin])
+        let engine = try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, plugins: [plugin])
         XCTAssertEqual(engine.knowledge.rules[Self.exampleRule]?.scope, .fault)
         XCTAssertTrue(engine.watchedAPIs(scope: .fault).contains("vm_insert_page"))
         let description = plugin.rules[0].description
         let dir = try temporaryDirectory(self)
         for (index, example) in description.triggering.enumerated() {
             let path = dir + "/trigger\(index).c"
-            try example.write(toFile: path, atomically: true, encoding: .utf8)
+            try example.source.write(toFile: path, atomically: true, encoding: .utf8)
             let result = engine.analyze(AnalysisOptions(files: [path], jobs: 1))
             XCTAssertEqual(result.units.first?.errors.map(\.message), [], "example \(index) does not parse cleanly")
-            let marked = example.components(separatedBy: "\n").enumerated()
+            let marked = example.source.components(separatedBy: "\n").enumerated()
                 .filter { $0.element.contains("/* expect: \(Self.exampleRule) */") }.map { $0.offset + 1 }
             XCTAssertFalse(marked.isEmpty)
             XCTAssertEqual(result.findings.filter { $0.ruleID == Self.exampleRule }.map(\.location.line), marked)
         }
         for (index, example) in description.nonTriggering.enumerated() {
             let path = dir + "/clean\(index).c"
-            try example.write(toFile: path, atomically: true, encoding: .utf8)
+            try example.source.write(toFile: path, atomically: true, encoding: .utf8)
             let result = engine.analyze(AnalysisOptions(files: [path], jobs: 1))
             XCTAssertEqual(result.units.first?.errors.map(\.message), [], "example \(index) does not parse cleanly")
             XCTAssertEqual(result.findings.map(\.message), [])

@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import MMLintIndex
 import XCTest
 
@@ -14,7 +15,7 @@ final class PrefilterTests: XCTestCase {
     /// fixtures to the prefilter).
     static let prefilter = engine.prefilter(threads: 2)
     static let engine: Engine = {
-        do { return try Engine(knowledge: sharedEngine.knowledge, ruleIDs: ["mm-remap-in-fault", "mm-follow-pfn"]) }
+        do { return try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, ruleIDs: ["mm-remap-in-fault", "mm-follow-pfn"]) }
         catch { fatalError("\(error)") }
     }()
 
@@ -246,7 +247,7 @@ final class PrefilterTests: XCTestCase {
     /// source, `findings` of them.
     func check(_ name: String, rules: [String]? = nil, version: KernelVersion? = nil, selects expected: [String],
                findings: Int, file: StaticString = #filePath, line: UInt = #line) throws {
-        let engine = try rules.map { try Engine(knowledge: sharedEngine.knowledge, ruleIDs: $0) } ?? Self.engine
+        let engine = try rules.map { try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, ruleIDs: $0) } ?? Self.engine
         let prefilter = rules == nil && version == nil ? Self.prefilter : engine.prefilter(threads: 2, kernelVersion: version)
         let tree = try tree(name)
         let selection = prefilter.select(sources: tree.sources, headers: tree.headers)

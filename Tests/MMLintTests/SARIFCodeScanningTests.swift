@@ -52,7 +52,7 @@ final class SARIFCodeScanningTests: XCTestCase {
             // The first triggering example, as C, without the tests' markers.
             XCTAssertTrue(markdown.contains("Flagged:\n\n```c\n"), markdown)
             XCTAssertFalse(markdown.contains("expect:"), markdown)
-            let firstLine = try XCTUnwrap(rule.triggering.first?.split(separator: "\n").first { !$0.contains("expect:") && !$0.isEmpty })
+            let firstLine = try XCTUnwrap(rule.triggering.first?.source.split(separator: "\n").first { !$0.contains("expect:") && !$0.isEmpty })
             XCTAssertTrue(markdown.contains(firstLine), "\(id): \(firstLine)")
             XCTAssertEqual(item["helpUri"] as? String, "https://example.org/rules.md#" + id)
             // The anchor exists: a heading of its own in docs/rules.md.

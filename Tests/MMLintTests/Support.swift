@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+import MMLintRules
 import XCTest
 
 /// Paths of the checkout the tests run from.
@@ -27,7 +28,7 @@ enum Repo {
 /// One engine for all tests (rules from the checkout).
 let sharedEngine: Engine = {
     do {
-        return try Engine(rulesDirectory: Repo.rules)
+        return try Engine(builtins: BuiltinRules.all, rulesDirectory: Repo.rules)
     } catch {
         fatalError("rules/ does not load: \(error)")
     }
@@ -67,26 +68,40 @@ enum Expectations {
         return (expected, noFindings)
     }
 
+    /// One way findings and expectations differ, and the line of the
+    /// fixture it is about.
+    struct Mismatch: CustomStringConvertible {
+        var line: Int
+        var description: String
+    }
+
     /// Compares findings with expectations; returns readable mismatches.
     static func mismatches(findings: [Finding], expected: [Expectation]) -> [String] {
-        var problems: [String] = []
+        located(findings: findings, expected: expected).map(\.description)
+    }
+
+    /// The mismatches, each with its line.
+    static func located(findings: [Finding], expected: [Expectation]) -> [Mismatch] {
+        var problems: [Mismatch] = []
         var unmatched = findings
         for expectation in expected {
             guard let index = unmatched.firstIndex(where: {
                 $0.location.file == expectation.file && $0.location.line == expectation.line
                     && $0.ruleID == expectation.rule
             }) else {
-                problems.append("missing finding: \(expectation)")
+                problems.append(Mismatch(line: expectation.line, description: "missing finding: \(expectation)"))
                 continue
             }
             let finding = unmatched.remove(at: index)
             if let chain = expectation.chain, finding.chain.joined(separator: " → ") != chain {
-                problems.append("wrong chain at \(expectation): got \(finding.chain.joined(separator: " → "))")
+                problems.append(Mismatch(line: expectation.line, description:
+                    "wrong chain at \(expectation): got \(finding.chain.joined(separator: " → "))"))
             }
         }
         for finding in unmatched {
-            problems.append("unexpected finding: \((finding.location.file as NSString).lastPathComponent):"
-                            + "\(finding.location.line): \(finding.ruleID) (\(finding.chain.joined(separator: " → ")))")
+            problems.append(Mismatch(line: finding.location.line, description:
+                "unexpected finding: \((finding.location.file as NSString).lastPathComponent):"
+                    + "\(finding.location.line): \(finding.ruleID) (\(finding.chain.joined(separator: " → ")))"))
         }
         return problems
     }

@@ -55,7 +55,7 @@ struct InsertPageInFault: Rule {
                 """,
             confidence: .moderate,
             triggering: [
-                """
+                Example("""
                 struct ring {
                 	struct page **pages;
                 	unsigned long npages;
@@ -75,10 +75,10 @@ struct InsertPageInFault: Rule {
                 static const struct vm_operations_struct ring_vm_ops = {
                 	.fault = ring_fault,
                 };
-                """,
+                """),
             ],
             nonTriggering: [
-                """
+                Example("""
                 struct ring {
                 	struct page **pages;
                 	unsigned long npages;
@@ -104,7 +104,7 @@ struct InsertPageInFault: Rule {
                 	vma->vm_ops = &ring_vm_ops;
                 	return vm_insert_page(vma, vma->vm_start, ring->pages[0]);
                 }
-                """,
+                """),
             ])
     }
 

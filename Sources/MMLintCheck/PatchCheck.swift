@@ -146,63 +146,14 @@ public enum PatchCheck {
         for patch in series.patches {
             for file in patch.files {
                 for path in [file.oldPath, file.newPath].compactMap({ $0 }) {
-                    try checkPath(path, root: root)
+                    try PathSafety.checkPath(path, root: root)
                 }
             }
         }
-        if !allFilesPresent(series, root: root) {
+        if !PathSafety.allFilesPresent(series, root: root) {
             return try HunkOnlyCheck.run(series, engine: engine, options: options, root: root)
         }
         return try TreeCheck(series: series, engine: engine, options: options, root: root).run()
-    }
-
-    /// A patch path must stay inside the tree: relative, no `..`, and not
-    /// through a symlink that leads out of it.
-    static func checkPath(_ path: String, root: String) throws(CheckError) {
-        if path.hasPrefix("/") || path.split(separator: "/").contains("..") || path.isEmpty {
-            throw .input("\(path): refusing a patch path that is absolute or leaves the tree (\(root))")
-        }
-        guard let realRoot = realPath(root) else { throw .input("\(root): cannot resolve the tree's path") }
-        // Every existing prefix (a folder symlink on the way to a new file
-        // counts as much as a symlinked file) must resolve inside the tree.
-        var current = root
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            var info = stat()
-            guard lstat(current, &info) == 0 else { break }
-            guard let resolved = realPath(current) else {
-                throw .input("\(path): refusing a patch path through a dangling symlink (\(current)) in the tree (\(root))")
-            }
-            if resolved != realRoot && !resolved.hasPrefix(realRoot + "/") {
-                throw .input("\(path): refusing a patch path that resolves through a symlink to \(resolved), outside the tree (\(root))")
-            }
-        }
-    }
-
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
-    /// True when every file the series modifies, renames or deletes exists in
-    /// the tree or is created earlier in the series.
-    static func allFilesPresent(_ series: PatchSeries, root: String) -> Bool {
-        var created = Set<String>()
-        for patch in series.patches {
-            for file in patch.files {
-                if file.isNew {
-                    if let path = file.newPath { created.insert(path) }
-                    continue
-                }
-                guard let old = file.oldPath else { continue }
-                if !created.contains(old) && !FileManager.default.fileExists(atPath: root + "/" + old) {
-                    return false
-                }
-                if let new = file.newPath { created.insert(new) }
-            }
-        }
-        return true
     }
 
     static func isC(_ path: String) -> Bool { path.hasSuffix(".c") || path.hasSuffix(".h") }
@@ -279,7 +230,8 @@ struct TreeCheck {
             let states = stateRequests.map { indices in
                 indices.compactMap { outcomes[$0].facts } + outcomes[neighbourStart...].compactMap(\.facts)
             }
-            let more = neighbourFiles(states: states, added: added, sources: sources + neighbours)
+            let more = NeighbourSearch(engine: engine, root: root)
+                .files(states: states, added: added, sources: sources + neighbours)
             guard !more.isEmpty else { break }
             neighbours += more
             outcomes += engine.parse(more.map { ParseRequest(path: root + "/" + $0) }, plan: plan, jobs: options.jobs)
@@ -288,13 +240,11 @@ struct TreeCheck {
 
         // 5. Findings at each point of the series, then the differences.
         let version = options.kernelVersion ?? plan.tree?.version
-        let findings: [[Finding]] = stateRequests.map { indices in
-            engine.evaluate(indices.compactMap { outcomes[$0].facts } + neighbourUnits, kernelVersion: version).1
+        let evaluated = stateRequests.map { indices in
+            engine.evaluate(indices.compactMap { outcomes[$0].facts } + neighbourUnits, kernelVersion: version)
         }
-        let programs: [Program] = stateRequests.map { indices in
-            Program(units: indices.compactMap { outcomes[$0].facts } + neighbourUnits,
-                    faultContext: engine.knowledge.faultContext, kernelVersion: version)
-        }
+        let findings = evaluated.map(\.1)
+        let programs = evaluated.map(\.0)
         // Files of each state that could not be analysed: their old findings
         // cannot be called fixed.
         var failedIn = [Set<String>](repeating: [], count: stateRequests.count)
@@ -309,7 +259,8 @@ struct TreeCheck {
             let before = findings[k - 1].map { rekey($0, renames: renames[k]) }
             let after = findings[k]
             let addedLines = added[k].reduce(into: [String: Set<Int>]()) { $0[root + "/" + $1.key] = $1.value }
-            let introduced = subtract(after, before, key: strictKey).map { finding in
+            let differ = FindingDiff(signatureLabel: engine.knowledge.faultContext.signatureLabel)
+            let introduced = differ.introduced(after: after, before: before).map { finding in
                 var finding = relocate(finding, program: programs[k], added: addedLines)
                 finding.patchIndex = k
                 finding.patchSubject = patch.subject
@@ -319,7 +270,7 @@ struct TreeCheck {
                                       added: added[k], state: snapshots[k], kernelVersion: version)
             skippedFailures += skipped.failures
             skippedParsed += skipped.parsed
-            let fixed = subtract(before, after, key: looseKey).filter { !failedIn[k].contains($0.location.file) }
+            let fixed = differ.fixed(before: before, after: after).filter { !failedIn[k].contains($0.location.file) }
             var images: [String: [UInt8]] = [:]
             for (path, file) in snapshots[k] {
                 if case .present(let bytes) = file { images[root + "/" + path] = bytes }
@@ -543,67 +494,10 @@ struct TreeCheck {
         let dir = (header as NSString).deletingLastPathComponent
         let name = (header as NSString).lastPathComponent
         let needle = Array("\(name)\"".utf8)
-        return cFiles(in: dir).filter { file in
+        return NeighbourSearch(engine: engine, root: root).cFiles(in: dir).filter { file in
             guard let bytes = contents(of: file, in: state) else { return false }
             return contains(bytes, needle)
         }
-    }
-
-    /// The `.c` files of a folder of the tree, relative to the root.
-    func cFiles(in dir: String) -> [String] {
-        let full = dir.isEmpty ? root : root + "/" + dir
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? []
-        return names.filter { $0.hasSuffix(".c") }.sorted().map { dir.isEmpty ? $0 : dir + "/" + $0 }
-    }
-
-    /// Files next to the touched sources that a new finding may need. A new
-    /// finding needs a new path from a root to a watched call (or a stronger
-    /// root), so only what the patches changed can lead elsewhere: functions
-    /// called from added lines or from functions a patch made reachable (we need the files
-    /// that define them), and non-static functions a patch gave a watched
-    /// call (we need the files that may call them). Kernel style starts a
-    /// definition's line in column 0, which tells definitions from calls
-    /// cheaply; a wrong guess costs one parse, never a finding.
-    func neighbourFiles(states: [[UnitFacts]], added: [[String: Set<Int>]], sources: [String]) -> [String] {
-        let watched = engine.watchedAPIs
-        let programs = states.map { Program(units: $0, faultContext: engine.knowledge.faultContext) }
-        var defineNeeded = Set<String>()
-        var mentionNeeded = Set<String>()
-        for k in 1..<programs.count {
-            let program = programs[k]
-            let addedLines = added[k].reduce(into: Set<String>()) { all, entry in
-                for line in entry.value { all.insert(root + "/" + entry.key + ":\(line)") }
-            }
-            for function in program.functions.values {
-                // Reached now and not before, or now through an installed
-                // callback where before only its shape said fault.
-                let now = program.faultContext(of: function.usr)?.root
-                let before = programs[k - 1].faultContext(of: function.usr)?.root
-                let newlyReached = now != nil && (before == nil || (before?.binding == nil && now?.binding != nil))
-                for call in function.calls {
-                    let onAddedLine = addedLines.contains("\(call.location.file):\(call.location.line)")
-                    if watched.contains(call.callee) {
-                        if onAddedLine && !function.isStatic { mentionNeeded.insert(function.name) }
-                    } else if newlyReached || onAddedLine, let usr = call.calleeUSR, program.functions[usr] == nil {
-                        defineNeeded.insert(call.callee)
-                    }
-                }
-            }
-        }
-        guard !defineNeeded.isEmpty || !mentionNeeded.isEmpty else { return [] }
-        let dirs = Set(sources.map { ($0 as NSString).deletingLastPathComponent })
-        var found: [String] = []
-        for dir in dirs.sorted() {
-            for file in cFiles(in: dir) where !sources.contains(file) {
-                guard let bytes = FileManager.default.contents(atPath: root + "/" + file).map({ [UInt8]($0) }) else { continue }
-                if mentionNeeded.contains(where: { mentions(bytes, identifier: $0) })
-                    || defineNeeded.contains(where: { defines(bytes, function: $0) }) {
-                    found.append(file)
-                }
-                if found.count >= 32 { return found }
-            }
-        }
-        return found
     }
 
     /// A finding of the state before a patch, under the names the patch gave
@@ -613,41 +507,6 @@ struct TreeCheck {
         let relative = Paths.relative(finding.location.file, to: root)
         if let new = renames[relative] { finding.location.file = root + "/" + new }
         return finding
-    }
-
-    /// What makes a finding the same before and after a patch: rule, file,
-    /// function, callee and chain — with the root named by its kind only, so
-    /// renaming an ops table is not news, while installing a handler that so
-    /// far had only the handler's shape is.
-    func strictKey(_ finding: Finding) -> String {
-        let signature = engine.knowledge.faultContext.signatureLabel
-        let kind = finding.chain.first.map { $0 == signature ? "signature" : "callback" } ?? ""
-        return [finding.ruleID, finding.location.file, finding.function, finding.callee, kind,
-                finding.chain.dropFirst().joined(separator: " → ")].joined(separator: "|")
-    }
-
-    /// A finding is fixed only when no finding of that rule, function and
-    /// callee is left in the file (a changed chain is not a fix).
-    func looseKey(_ finding: Finding) -> String {
-        [finding.ruleID, finding.location.file, finding.function, finding.callee].joined(separator: "|")
-    }
-
-    /// `a` minus `b`, as multisets under `key` (line numbers do not matter; a
-    /// second identical call in the same function does).
-    func subtract(_ a: [Finding], _ b: [Finding], key: (Finding) -> String) -> [Finding] {
-        var remaining: [String: Int] = [:]
-        for finding in b { remaining[key(finding), default: 0] += 1 }
-        var result: [Finding] = []
-        // Prefer reporting the occurrences the patch touched: go through `a`
-        // last line first, so that a surplus falls on the later (usually new) one.
-        for finding in a.sorted(by: { !Finding.reportOrder($0, $1) }) {
-            if let count = remaining[key(finding)], count > 0 {
-                remaining[key(finding)] = count - 1
-            } else {
-                result.append(finding)
-            }
-        }
-        return result
     }
 
     /// A new finding whose call predates the patch is shown at the line the
@@ -677,26 +536,6 @@ func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
     while i <= bytes.count - needle.count {
         if bytes[i] == first && bytes[i..<(i + needle.count)].elementsEqual(needle) { return true }
         i += 1
-    }
-    return false
-}
-
-/// True when a line of `bytes` that starts in column 0 with an identifier
-/// character holds `function(` and does not end in `;` (kernel style for a
-/// definition's first line).
-func defines(_ bytes: [UInt8], function: String) -> Bool {
-    let needle = Array((function + "(").utf8)
-    var start = 0
-    while start < bytes.count {
-        var end = start
-        while end < bytes.count, bytes[end] != 0x0a { end += 1 }
-        let first = bytes[start]
-        if end > start, (first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a) || first == 0x5f,
-           bytes[end - 1] != UInt8(ascii: ";") {
-            let line = Array(bytes[start..<end])
-            if contains(line, needle), mentions(line, identifier: function) { return true }
-        }
-        start = end + 1
     }
     return false
 }

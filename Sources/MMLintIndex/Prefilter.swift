@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MMLintSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -331,8 +332,9 @@ public struct Prefilter: Sendable {
 
     /// Reads and scans `paths` on `threads` threads; nil facts for files that cannot be read.
     private func scan(_ paths: [String], names: Shard.NameTable) -> (facts: [FileFacts?], bytes: Int) {
-        let results = FactSlots(count: paths.count)
-        let next = WorkCounter()
+        let results = LockedSlots<FileFacts>(count: paths.count)
+        let bytes = LockedCounter()
+        let next = LockedCounter()
         let vocabulary = self.scanVocabulary
         DispatchQueue.concurrentPerform(iterations: min(threads, max(paths.count, 1))) { _ in
             let scanner = TokenScanner(vocabulary: vocabulary)
@@ -347,12 +349,12 @@ public struct Prefilter: Sendable {
                         return scanner.scan(bytes)
                     }
                     if let facts { names.add(definitionsOf: facts) }
-                    results.set(index, facts)
+                    if let facts { results.set(index, facts) }
                 }
             }
-            results.add(bytes: bytesRead)
+            _ = bytes.take(bytesRead)
         }
-        return (results.values, results.bytes)
+        return (results.values, bytes.total)
     }
 
     /// Selects among `sources` given facts already taken (from a cache, say):
@@ -393,8 +395,8 @@ public struct Prefilter: Sendable {
     /// The facts re-keyed to `names`, one shard per thread. Each file's facts
     /// are dropped as soon as its shard has them, so the two never add up.
     private func shards(of facts: FactsBox, names: Interner) -> [Shard] {
-        let slots = ResultBox<Shard>(count: threads)
-        let next = WorkCounter()
+        let slots = LockedSlots<Shard>(count: threads)
+        let next = LockedCounter()
         let count = facts.count
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             var shard = Shard()
@@ -409,7 +411,7 @@ public struct Prefilter: Sendable {
             }
             slots.set(worker, shard)
         }
-        return slots.values
+        return slots.values.map { $0! }
     }
 }
 
@@ -480,49 +482,6 @@ public struct Selection: Sendable, Equatable {
         public var unreadable: Int
     }
 }
-
-/// Hands out chunks of file indices to the scan threads.
-private final class WorkCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-
-    func take(_ count: Int) -> Range<Int> {
-        lock.lock()
-        defer { lock.unlock() }
-        next += count
-        return (next - count)..<next
-    }
-}
-
-/// The scan threads' results, one slot per file.
-private final class FactSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [FileFacts?]
-    private(set) var bytes = 0
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ facts: FileFacts?) {
-        lock.lock()
-        slots[index] = facts
-        lock.unlock()
-    }
-
-    func add(bytes count: Int) {
-        lock.lock()
-        bytes += count
-        lock.unlock()
-    }
-
-    var values: [FileFacts?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
-    }
-}
-
-
-
 
 /// One kind of evidence of one rule (`RuleKnowledge.Evidence`): a function
 /// holds a possible finding when its own body, or a macro expanded there,

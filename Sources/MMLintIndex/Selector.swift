@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MMLintSupport
 
 /// The selection proper, over the merged facts of every file. The rules and
 /// the argument that they lose no finding are in `Prefilter`'s documentation.
@@ -722,11 +723,11 @@ struct Selector {
     /// `body` over `0..<count` cut in one range per thread, run on all threads.
     func parallelMap<T>(over count: Int, _ body: @Sendable (Range<Int>) -> T) -> [T] {
         let parts = max(1, min(threads, count))
-        let results = ResultBox<T>(count: parts)
+        let results = LockedSlots<T>(count: parts)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             results.set(part, body(count * part / parts..<count * (part + 1) / parts))
         }
-        return results.values
+        return results.values.map { $0! }
     }
 
     // MARK: Selection
@@ -1083,23 +1084,3 @@ struct Selector {
     }
 }
 
-/// One result per thread of a parallel loop (`Selector.parallelMap`, the
-/// prefilter's shards), each set once by its thread.
-final class ResultBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [T?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: T) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    var values: [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0! }
-    }
-}

@@ -31,6 +31,14 @@ public final class LockedCounter: @unchecked Sendable {
     /// The next number.
     public func next() -> Int { take(1).lowerBound }
 
+    /// How many numbers were handed out (a running sum, when each `take`
+    /// adds an amount).
+    public var total: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
     /// The next `count` numbers.
     public func take(_ count: Int) -> Range<Int> {
         lock.lock()

@@ -179,9 +179,12 @@ import Glibc
 /// - An ops table is named where it is installed (`&foo_vm_ops`), and an
 ///   installing function is a source function, not a header one.
 public struct Prefilter: Sendable {
-    /// Range-mapping APIs: findings only in fault context (rules/mm-remap-in-fault.yaml).
+    /// Names whose call on a fault path is a finding, as one group of
+    /// their own. `Engine.prefilter` leaves this empty and gives each rule's
+    /// evidence as `groups`; callers without rule data (tests, the bench)
+    /// name their APIs here.
     public var faultAPIs: Set<String>
-    /// APIs whose every call is a finding (rules/mm-follow-pfn.yaml).
+    /// Names whose every call is a finding, likewise.
     public var anywhereAPIs: Set<String>
     /// The callback fields and structs whose writes make roots.
     public var vocabulary: Vocabulary
@@ -262,7 +265,8 @@ public struct Prefilter: Sendable {
         return words
     }
 
-    /// The field an mmap handler installs a callback table into.
+    /// The field of `struct vm_area_struct` an mmap handler installs its
+    /// callback table into: the kernel's layout, not a rule's choice.
     static let opsField = "vm_ops"
 
     public init(faultAPIs: Set<String>, anywhereAPIs: Set<String>, callbackFields: [String],

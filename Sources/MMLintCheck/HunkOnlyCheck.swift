@@ -27,8 +27,6 @@ enum HunkOnlyCheck {
             failed += analysis.failed.map { ($0.file, $0.cause, [number]) }
             let reported = analysis.findings.map { finding in
                 var finding = finding
-                finding.patchIndex = number
-                finding.patchSubject = patch.subject
                 return finding
             }
             outcomes.append(PatchOutcome(number: number, patch: patch, findings: reported.sorted(by: Finding.reportOrder),

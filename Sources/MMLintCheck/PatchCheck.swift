@@ -262,8 +262,6 @@ struct TreeCheck {
             let differ = FindingDiff(signatureLabel: engine.knowledge.faultContext.signatureLabel)
             let introduced = differ.introduced(after: after, before: before).map { finding in
                 var finding = relocate(finding, program: programs[k], added: addedLines)
-                finding.patchIndex = k
-                finding.patchSubject = patch.subject
                 return finding
             }
             let skipped = skippedCode(patch: patch, number: k, units: stateRequests[k].compactMap { outcomes[$0].facts },
@@ -361,8 +359,6 @@ struct TreeCheck {
             var finding = finding
             finding.message += "; this line is not built in this configuration (\(directive) is not taken here), "
                 + "so it was analysed from the patch's hunk alone"
-            finding.patchIndex = k
-            finding.patchSubject = patch.subject
             return finding
         }
         let version = series.patches.count == 1 ? "the patch's lines this configuration does not build"

@@ -20,10 +20,6 @@ public struct Finding: Codable, Sendable, Equatable {
     public var message: String
     /// What to write instead.
     public var suggestion: String
-    /// For `mmlint check`: the 1-based position in the series of the patch
-    /// that introduced the finding, and that patch's subject.
-    public var patchIndex: Int?
-    public var patchSubject: String?
 
     public init(ruleID: String, severity: Severity = .warning, confidence: Confidence,
                 location: Location, function: String, functionUSR: String? = nil, callee: String,

@@ -52,7 +52,8 @@ public enum JSONReporter {
         Item(ruleId: f.ruleID, severity: f.severity.rawValue, confidence: f.confidence.rawValue,
              file: report.display(f.location.file), line: f.location.line, column: f.location.column,
              function: f.function, callee: f.callee, macro: f.macro, chain: f.chain,
-             message: f.message, suggestion: f.suggestion, patchIndex: f.patchIndex, patchSubject: f.patchSubject)
+             message: f.message, suggestion: f.suggestion, patchIndex: report.origin(of: f)?.number,
+             patchSubject: report.origin(of: f)?.subject)
     }
 
     static func encode(_ value: some Encodable) -> String {

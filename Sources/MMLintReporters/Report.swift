@@ -28,6 +28,9 @@ public struct Report: Sendable {
     /// Files (or versions of files) that could not be analysed at all: the
     /// run is incomplete, whatever the findings say.
     public var failures: [Failure]
+    /// `check` only: the patch each finding (and each fixed finding) belongs
+    /// to, by `Report.originKey`.
+    public var origins: [String: PatchOrigin] = [:]
     /// `mmlint fix`: the fix of a finding, by `Finding.key` (SARIF `fixes`).
     public var fixes: [String: SuggestedFix] = [:]
 
@@ -109,7 +112,7 @@ public struct Report: Sendable {
     public init(findings: [Finding], rules: [RuleDescription], root: String, kernelVersion: KernelVersion?,
                 severities: [String: Severity] = [:], summary: Summary, sourceLine: @escaping @Sendable (String, Int) -> String? = Report.diskLine,
                 mode: String? = nil, fixed: [Finding] = [], patches: [(number: Int, subject: String?)] = [],
-                failures: [Failure] = []) {
+                failures: [Failure] = [], origins: [String: PatchOrigin] = [:]) {
         self.findings = findings
         self.rules = rules
         self.root = root
@@ -121,7 +124,27 @@ public struct Report: Sendable {
         self.patches = patches
         self.severities = severities
         self.failures = failures
+        self.origins = origins
     }
+
+    /// The patch of a series a finding belongs to: its 1-based position and
+    /// its subject.
+    public struct PatchOrigin: Sendable, Equatable {
+        public var number: Int
+        public var subject: String?
+        public init(number: Int, subject: String?) {
+            self.number = number
+            self.subject = subject
+        }
+    }
+
+    /// A finding's identity and place, for `origins`.
+    public static func originKey(_ finding: Finding) -> String {
+        finding.key + "@\(finding.location.line):\(finding.location.column)"
+    }
+
+    /// The patch that introduced `finding` (or fixed it), for `check`.
+    public func origin(of finding: Finding) -> PatchOrigin? { origins[Self.originKey(finding)] }
 
     /// True when every file the run needed was analysed.
     public var isComplete: Bool { failures.isEmpty }

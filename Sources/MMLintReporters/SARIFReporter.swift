@@ -141,7 +141,8 @@ public enum SARIFReporter {
                 partialFingerprints: ["mmlintKey/v1": fingerprint.hex],
                 properties: ResultProperties(function: f.function, callee: f.callee, chain: f.chain,
                                              confidence: f.confidence.rawValue, suggestion: f.suggestion,
-                                             macro: f.macro, patchIndex: f.patchIndex, patchSubject: f.patchSubject),
+                                             macro: f.macro, patchIndex: report.origin(of: f)?.number,
+                                             patchSubject: report.origin(of: f)?.subject),
                 fixes: report.fixes[f.key].map { fix in
                     [Fix(description: Text(text: fix.description), artifactChanges: fix.changes.map { change in
                         ArtifactChange(artifactLocation: artifact(change.file, report), replacements: change.replacements.map {

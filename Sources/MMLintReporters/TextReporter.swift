@@ -8,7 +8,7 @@ public enum TextReporter {
         // check: findings grouped under the patch that introduced them.
         var out = ""
         for patch in report.patches {
-            let findings = report.findings.filter { $0.patchIndex == patch.number }
+            let findings = report.findings.filter { report.origin(of: $0)?.number == patch.number }
             guard !findings.isEmpty else { continue }
             if report.patches.count > 1 || patch.subject != nil {
                 out += (patch.subject ?? "patch \(patch.number)") + "\n"
@@ -58,7 +58,7 @@ public enum TextReporter {
             + (report.kernelVersion.map { ", kernel \($0)" } ?? "") + "): "
         let findings = report.findings.count
         text += "\(findings) new finding\(findings == 1 ? "" : "s")"
-        let introducing = Set(report.findings.compactMap(\.patchIndex)).sorted()
+        let introducing = Set(report.findings.compactMap { report.origin(of: $0)?.number }).sorted()
         if count > 1 && !introducing.isEmpty {
             text += " (patch " + introducing.map(String.init).joined(separator: ", ") + ")"
         }
@@ -67,7 +67,7 @@ public enum TextReporter {
         if failed > 0 { text += ", \(failed) file\(failed == 1 ? "" : "s") could not be analysed" }
         text += String(format: ", %.2fs", report.summary.seconds)
         for fixed in report.fixed {
-            let which = count > 1 ? "patch \(fixed.patchIndex ?? 0)" : "the patch"
+            let which = count > 1 ? "patch \(report.origin(of: fixed)?.number ?? 0)" : "the patch"
             text += "\nmmlint: \(which) fixes \(fixed.ruleID): \(fixed.callee)() in \(fixed.function)()"
         }
         return text

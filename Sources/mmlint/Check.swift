@@ -78,21 +78,31 @@ struct Check: ParsableCommand {
             sourceLine: { path, line in
                 // A finding's line is in its patch's post-image.
                 let finding = findings.first { $0.location.file == path && $0.location.line == line }
-                let own = finding.flatMap { f in result.outcomes.first { $0.number == f.patchIndex }?.images[path] }
+                let own = finding.flatMap { f in result.outcomes.first { $0.findings.contains(f) }?.images[path] }
                 if let bytes = own ?? images[path] { return Report.line(line, of: bytes) }
                 return Report.diskLine(path, line)
             },
             mode: result.mode.rawValue,
-            fixed: result.outcomes.flatMap { outcome in
-                outcome.fixed.map { var f = $0; f.patchIndex = outcome.number; f.patchSubject = outcome.patch.subject; return f }
-            },
+            fixed: result.outcomes.flatMap(\.fixed),
             patches: result.outcomes.map { ($0.number, $0.patch.fullSubject ?? $0.patch.subject) },
-            failures: failures)
+            failures: failures, origins: Self.origins(of: result))
         FileHandle.standardOutput.write(Data(format.render(report).utf8))
         // After what was found; checkpatch output carries them as ERROR lines
         // (a stderr line would count twice with b4).
         if format != .checkpatch { printFailures(report) }
         if !quiet { printError(TextReporter.checkSummary(report)) }
+    }
+}
+
+extension Check {
+    /// The patch each finding a check reports (and each it fixed) belongs to.
+    static func origins(of result: CheckResult) -> [String: Report.PatchOrigin] {
+        var origins: [String: Report.PatchOrigin] = [:]
+        for outcome in result.outcomes {
+            let origin = Report.PatchOrigin(number: outcome.number, subject: outcome.patch.subject)
+            for finding in outcome.findings + outcome.fixed { origins[Report.originKey(finding)] = origin }
+        }
+        return origins
     }
 }
 

@@ -67,6 +67,17 @@ public struct Cursor {
     public var isDefinition: Bool { clang_isCursorDefinition(raw) != 0 }
     public var isStatic: Bool { clang_Cursor_getStorageClass(raw) == CX_SC_Static }
     public var isInMainFile: Bool { clang_Location_isFromMainFile(clang_getCursorLocation(raw)) != 0 }
+    /// Written in the main file, or made by a macro expanded there: a
+    /// function whose name a macro pastes (`SYSCALL_DEFINE1(name, …) {`,
+    /// `DEFINE_X(name)`) is spelled in no file, and libclang's main-file
+    /// test, which asks where a token is spelled, says no.
+    public var isExpandedInMainFile: Bool {
+        if isInMainFile { return true }
+        var file: CXFile?
+        clang_getExpansionLocation(clang_getCursorLocation(raw), &file, nil, nil, nil)
+        guard let file, let main = unit.mainFile else { return false }
+        return clang_File_isEqual(file, main) != 0
+    }
 
     /// Where the cursor is written in a file: a call that comes from a macro's
     /// body is placed at the macro's use; one written in a macro's argument,

@@ -61,6 +61,14 @@ public final class TranslationUnit {
     /// closed ranges in file order. Code there was never parsed, so it has
     /// no cursors: a caller that must not read it as clean needs to know.
     /// Empty unless the parse was asked to record them.
+    /// The main file, as libclang names files.
+    var mainFile: CXFile? {
+        let name = clang_getTranslationUnitSpelling(raw)
+        defer { clang_disposeString(name) }
+        guard let cName = clang_getCString(name) else { return nil }
+        return clang_getFile(raw, cName)
+    }
+
     public var skippedLinesInMainFile: [ClosedRange<Int>] {
         let name = clang_getTranslationUnitSpelling(raw)
         defer { clang_disposeString(name) }

@@ -29,7 +29,7 @@ public final class FactCache: @unchecked Sendable {
         // "none" would hide findings, so v1 entries are never looked at.
         // facts-v3 records ops tables stored into any field of another
         // table, not only `vm_ops`.
-        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v5"
+        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v6"
     }
 
     struct Entry: Codable {

@@ -29,7 +29,7 @@ struct FactExtractor: Sendable {
         var state = State(extractor: self)
         let diagnostics = unit.diagnostics
         state.recoversWrites = diagnostics.contains { $0.severity >= .error }
-        for cursor in unit.cursor.children where cursor.isInMainFile {
+        for cursor in unit.cursor.children where cursor.isExpandedInMainFile {
             switch cursor.kind {
             case .functionDecl where cursor.isDefinition:
                 state.function(cursor)
@@ -104,7 +104,7 @@ struct FactExtractor: Sendable {
             // Flag names are read from the source text, so a flag spelled
             // through a macro argument still counts; header functions are
             // left out (the mmap handlers that set flags are in .c files).
-            if cursor.isInMainFile {
+            if cursor.isExpandedInMainFile {
                 fact.flagNames = Set(cursor.identifierSpellings.filter(extractor.isFlagName)).sorted()
             }
             functions.append(fact)

@@ -117,13 +117,14 @@ import Glibc
 ///    each file-scope expansion (`DEFINE_X(name)`, `SYSCALL_DEFINE1(…) {`)
 ///    that spells evidence or reaches a host (within K - 2 functions, with
 ///    a bound: its functions are at least one call below a root),
-///    identifiers no file defines that contain one of its arguments are
-///    taken for its functions: their callers get an edge to the expansion
-///    (a host when it spells evidence), sources storing them are selected,
-///    and so is the expanding source when the expansion spells an anywhere
-///    group's evidence, is a relevant root (it can write the handler's
-///    shape or a binding), or a relevant function calls a name containing
-///    one of this expansion's own arguments.
+///    identifiers no file defines that contain one of its arguments (as
+///    whole `_`-separated parts) are taken for its functions: their
+///    callers get an edge to the expansion (a host when it spells
+///    evidence), sources storing them are selected, and so is the
+///    expanding source when the expansion spells an anywhere group's
+///    evidence, is a relevant root (it can write the handler's shape or a
+///    binding), or a relevant function calls a name containing one of this
+///    expansion's own arguments.
 /// 7. Holders (`holdersNeeded`): every source installing an ops table that
 ///    holds a relevant root (`vma->vm_ops = &foo_vm_ops`, or a table's
 ///    `.vm_ops = …`), and the sources of the installing function's callers
@@ -168,8 +169,10 @@ import Glibc
 /// - A call whose callee's name is pasted at the call site (`ops_##name(…)`)
 ///   is not followed (names pasted into definitions are rule 4's).
 /// - A function a file-scope expansion defines is named by one of its
-///   arguments or contains one (`cam_fault` from `DEFINE_FAULT(cam)`), or
-///   is stored into a callback field by the macro itself.
+///   arguments or contains one as whole `_`-separated parts (`cam_fault`
+///   from `DEFINE_FAULT(cam)`, `__do_sys_mprotect` from
+///   `SYSCALL_DEFINE3(mprotect, …)`), or is stored into a callback field by
+///   the macro itself.
 /// - A positional initializer of a struct that embeds a callback struct is
 ///   not read as a binding (designated ones are: `.vm_ops = { .fault = f }`).
 /// - A header function has the same facts in every translation unit.

@@ -703,15 +703,27 @@ struct Selector {
             }
         }
 
+        /// The expansions one of whose arguments `spelling` contains as whole
+        /// parts: after its start or a `_`, before its end, a `_` or a digit
+        /// (`__do_sys_mprotect` and `__se_sys_mprotect` hold `mprotect`,
+        /// `cam_fault` holds `cam`; `strlen` does not hold `len`). Pasted names
+        /// are made so: `__do_sys##name`, `name##_open`, `trace_##name`.
         func owners(of spelling: UnsafeBufferPointer<UInt8>) -> Set<Int> {
+            let underscore = UInt8(ascii: "_")
+            func ends(at end: Int) -> Bool {
+                end == spelling.count || spelling[end] == underscore
+                    || (spelling[end] >= UInt8(ascii: "0") && spelling[end] <= UInt8(ascii: "9"))
+            }
             var owners = Set<Int>()
-            for position in spelling.indices {
-                for index in singles[Int(spelling[position])] { owners.insert(pieces[index].owner) }
+            for position in spelling.indices where position == 0 || spelling[position - 1] == underscore {
+                for index in singles[Int(spelling[position])] where ends(at: position + 1) {
+                    owners.insert(pieces[index].owner)
+                }
                 guard position + 1 < spelling.count else { break }
                 for index in byPrefix[Int(spelling[position]) << 8 | Int(spelling[position + 1])] {
                     let piece = pieces[index].bytes
                     if position + piece.count <= spelling.count
-                        && spelling[position..<position + piece.count].elementsEqual(piece) {
+                        && spelling[position..<position + piece.count].elementsEqual(piece) && ends(at: position + piece.count) {
                         owners.insert(pieces[index].owner)
                     }
                 }

@@ -309,6 +309,8 @@ final class PrefilterTests: XCTestCase {
 
     func testMacroGeneratedHandler() throws {
         try check("generator", selects: ["cam.c"], findings: 1)
+        // A generated name holds its argument as whole `_`-separated parts.
+        try check("generator-parts", rules: ["mm-fault-mmap-lock"], selects: ["fault.c", "sys.c"], findings: 2)
     }
 
     func testSourceIncludedByAnother() throws {

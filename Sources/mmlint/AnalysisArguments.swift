@@ -109,3 +109,18 @@ enum ScanRoot {
         return (path as NSString).deletingLastPathComponent
     }
 }
+
+/// Where per-file facts are cached, for the commands that parse.
+struct FactCacheOptions: ParsableArguments {
+    @Option(name: .customLong("cache-dir"), help: "Where per-file facts are cached (default: ~/.cache/mmlint/facts).")
+    var cacheDir: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
+    var noCache = false
+
+    /// The cache, or nil with `--no-cache`.
+    func cache(for engine: Engine) -> FactCache? {
+        noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
+                                  rulesFingerprint: engine.knowledge.fingerprint)
+    }
+}

@@ -41,11 +41,7 @@ struct Fix: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No summary line on stderr.")
     var quiet = false
 
-    @Option(name: .customLong("cache-dir"), help: "Where per-file facts are cached (default: ~/.cache/mmlint/facts).")
-    var cacheDir: String?
-
-    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
-    var noCache = false
+    @OptionGroup var factCache: FactCacheOptions
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Parse only the files whose tokens show they can contribute a finding, as scan does.",
@@ -77,8 +73,7 @@ struct Fix: ParsableCommand {
         let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
         var database = try analysis.kbuildDatabase(files: files, quiet: quiet)
         if database == nil { database = try CompileDatabaseLocator.find(explicit: analysis.compileCommands, files: files) }
-        let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
-                                              rulesFingerprint: engine.knowledge.fingerprint)
+        let cache = factCache.cache(for: engine)
         // The scan's prefilter: the same findings from fewer parses.
         let selected = prefilter ?? (files.count > Scan.prefilterThreshold)
             ? engine.select(files: files, headerRoots: Scan.headerRoots(paths: paths, files: files), threads: analysis.jobs,

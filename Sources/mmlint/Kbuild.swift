@@ -53,15 +53,11 @@ struct Kbuild: ParsableCommand {
     @Option(help: ArgumentHelp("Recorded files a check loads to complete chains through other files.", valueName: "n"))
     var linked = 64
 
-    @Option(name: .customLong("cache-dir"), help: "Where per-file facts are cached (default: ~/.cache/mmlint/facts).")
-    var cacheDir: String?
+    @OptionGroup var factCache: FactCacheOptions
 
     @Option(name: .customLong("record-dir"), help: ArgumentHelp(
         "Where each build's checked files are recorded (default: ~/.cache/mmlint/kbuild).", valueName: "dir"))
     var recordDir: String?
-
-    @Flag(name: .customLong("no-cache"), help: "Parse the file; neither read nor write the fact cache.")
-    var noCache = false
 
     @Flag(help: "Say which flags were used and show parse errors.")
     var verbose = false
@@ -109,8 +105,7 @@ struct Kbuild: ParsableCommand {
         let fileRoot = KernelTree.root(containing: file)
         let root = fileRoot ?? KernelTree.root(containing: Self.sourceTree(of: directory)) ?? directory
         let engine = try ruleSources.engine(ruleIDs: rules, root: root)
-        let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
-                                              rulesFingerprint: engine.knowledge.fingerprint)
+        let cache = factCache.cache(for: engine)
         let database = CompileDatabase(entries: [entry], path: file, origin: "kbuild's checker arguments")
         let result = engine.analyze(AnalysisOptions(files: [file], compileDatabase: database, jobs: 1,
                                                     kernelVersion: fileRoot == nil ? KernelVersion(kernelRoot: root) : nil,

@@ -30,11 +30,7 @@ struct Scan: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress bar and no summary line on stderr.")
     var quiet = false
 
-    @Option(name: .customLong("cache-dir"), help: "Where per-file facts are cached (default: ~/.cache/mmlint/facts).")
-    var cacheDir: String?
-
-    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the cache.")
-    var noCache = false
+    @OptionGroup var factCache: FactCacheOptions
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Parse only the files whose tokens show they can contribute a finding.",
@@ -72,8 +68,7 @@ struct Scan: ParsableCommand {
             let engine = try analysis.engine(root: ScanRoot.find(paths: paths, files: files))
             var database = try analysis.kbuildDatabase(files: files, quiet: quiet)
             if database == nil { database = try CompileDatabaseLocator.find(explicit: compileCommands, files: files) }
-            let cache = noCache ? nil : FactCache(directory: cacheDir ?? FactCache.defaultDirectory,
-                                                  rulesFingerprint: engine.knowledge.fingerprint)
+            let cache = factCache.cache(for: engine)
             let selection = prefilter ?? (files.count > Self.prefilterThreshold)
                 ? engine.select(files: files, headerRoots: headerRoots(files), threads: jobs, cache: cache,
                                 kernelVersion: kernelVersion.flatMap { KernelVersion($0) }) : .all(files)

@@ -85,6 +85,9 @@ public final class KernelTree: @unchecked Sendable {
         let modname = module.replacingOccurrences(of: "-", with: "_")
         flags += ["-DKBUILD_MODFILE=\"\(dir)/\(module)\"", "-DKBUILD_BASENAME=\"\(base)\"",
                   "-DKBUILD_MODNAME=\"\(modname)\"", "-D__KBUILD_MODNAME=kmod_\(modname)"]
+        // kbuild compiles the objects of a module (obj-m) with -DMODULE:
+        // module_init() then defines __inittest(), and so on.
+        if own?.isModule(module + ".o") == true { flags.append("-DMODULE") }
         return FlagTranslator.absolutize(flags, directory: root) + FlagTranslator.common(resourceInclude: resourceInclude)
     }
 
@@ -177,6 +180,14 @@ struct KbuildMakefile {
         words = joined
         return words.filter { $0.hasPrefix("-I") || $0.hasPrefix("-D") || $0.hasPrefix("-U") || $0.hasPrefix("-include") }
             .map { $0.replacingOccurrences(of: "'", with: "") }
+    }
+
+    /// Whether the configuration builds `object` as a module: it is in
+    /// `obj-m` (`obj-$(CONFIG_X) += object` with `CONFIG_X=m`).
+    func isModule(_ object: String) -> Bool {
+        assignments.contains { name, value in
+            name == "obj-m" && value.split(separator: " ").contains { $0 == object }
+        }
     }
 
     /// The composite object whose list names `object` (`vfio-pci-core-y := vfio_pci_core.o`).

@@ -146,6 +146,23 @@ final class FlagTests: XCTestCase {
         XCTAssertEqual(makefile.compositeObject(containing: "other.o"), "xdrv")
     }
 
+    /// kbuild compiles a module's objects with -DMODULE (module_init()
+    /// then defines __inittest()); built-in objects without.
+    func testModuleObjectsGetDashDModule() throws {
+        let root = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: root + "/drivers/x", withIntermediateDirectories: true)
+        try """
+            obj-$(CONFIG_XDRV) += xdrv.o
+            xdrv-y := core.o
+            obj-$(CONFIG_XLIB) += xlib.o
+            """.write(toFile: root + "/drivers/x/Makefile", atomically: true, encoding: .utf8)
+        let makefile = try XCTUnwrap(KbuildMakefile(root: root, dir: "drivers/x",
+                                                    config: ["CONFIG_XDRV": "m", "CONFIG_XLIB": "y"]))
+        XCTAssertTrue(makefile.isModule("xdrv.o"))
+        XCTAssertFalse(makefile.isModule("xlib.o"))
+        XCTAssertFalse(makefile.isModule("core.o"), "a part of a module is found through its composite")
+    }
+
     // MARK: - kbuild's own commands
 
     /// One line of `make -n` for a module's C file, in the shape 6.1 and 6.12

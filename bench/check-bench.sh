@@ -5,7 +5,8 @@
 # handler; a harmless debug line added there) and `clang -fsyntax-only` of
 # that file with the same flags, run
 # alternately in one session (this machine is noisy), and prints the medians
-# and their ratio. Goals: clean patch <= 1.1x, patch with a finding <= 1.5x.
+# and their ratio, with the fact cache cold and with the tree's files cached.
+# Goals: clean patch <= 1.1x, patch with a finding <= 1.5x.
 #   bench/check-bench.sh [runs]      (default 9)
 set -euo pipefail
 cd "$(dirname "$0")/.."

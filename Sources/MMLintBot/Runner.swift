@@ -19,10 +19,12 @@ public struct BotConfiguration: Sendable {
     public var review: ReviewOptions
     /// Where temporary worktrees (a series' base commit) are made; emptied at start.
     public var worktrees: String
+    /// The facts of the tree's unpatched files, shared by every check.
+    public var cache: FactCache?
 
     public init(tree: String, jobs: Int, kernelVersion: KernelVersion?, compileDatabase: CompileDatabase?,
                 limits: PatchLimits, seriesWait: TimeInterval, explainApplyFailures: Bool,
-                review: ReviewOptions, worktrees: String) {
+                review: ReviewOptions, worktrees: String, cache: FactCache? = nil) {
         self.tree = tree
         self.jobs = jobs
         self.kernelVersion = kernelVersion
@@ -32,6 +34,7 @@ public struct BotConfiguration: Sendable {
         self.explainApplyFailures = explainApplyFailures
         self.review = review
         self.worktrees = worktrees
+        self.cache = cache
     }
 }
 
@@ -212,7 +215,10 @@ public final class BotRunner {
         let result: CheckResult
         do {
             result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
-                tree: root, compileDatabase: database, jobs: configuration.jobs, kernelVersion: configuration.kernelVersion))
+                tree: root, compileDatabase: database, jobs: configuration.jobs, kernelVersion: configuration.kernelVersion,
+                // A base commit's worktree is gone after this series: its
+                // files' facts would only fill the cache.
+                cache: worktree == nil ? configuration.cache : nil))
         } catch {
             if stop() { return false }
             CrashSwitch.at("checked")

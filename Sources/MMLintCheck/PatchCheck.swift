@@ -10,13 +10,20 @@ public struct CheckOptions: Sendable {
     public var compileDatabase: CompileDatabase?
     public var jobs: Int
     public var kernelVersion: KernelVersion?
+    /// Where the facts of the tree's own files are kept between runs: the
+    /// touched files before the series and their neighbours, which every
+    /// check against the same tree parses again. Patched versions are
+    /// one-offs and never cached.
+    public var cache: FactCache?
 
     public init(tree: String, compileDatabase: CompileDatabase? = nil,
-                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil) {
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil,
+                cache: FactCache? = nil) {
         self.tree = tree
         self.compileDatabase = compileDatabase
         self.jobs = jobs
         self.kernelVersion = kernelVersion
+        self.cache = cache
     }
 }
 
@@ -46,8 +53,10 @@ public struct CheckResult: Sendable {
     public var kernelRoot: String?
     public var kernelVersion: KernelVersion?
     public var warnings: [String]
-    /// Files parsed (translation units, pre and post images counted once each).
+    /// Files analysed (translation units, pre and post images counted once
+    /// each), `cached` of them taken from the fact cache rather than parsed.
     public var parsed: Int
+    public var cached: Int = 0
     public var parseErrors: Int
     public var flagNotes: [String]
     /// Versions of files the check needed and could not analyse, one entry
@@ -200,7 +209,7 @@ struct TreeCheck {
         var requests: [ParseRequest] = []
         var requestIndex: [String: Int] = [:]
         var stateRequests: [[Int]] = []
-        for snapshot in snapshots {
+        for (state, snapshot) in snapshots.enumerated() {
             let overlay = self.overlay(snapshot)
             var fingerprint = FNV1a()
             for path in overlay.keys.sorted() {
@@ -209,18 +218,22 @@ struct TreeCheck {
             }
             var indices: [Int] = []
             for source in sources where exists(source, in: snapshot) {
+                // Skipped lines matter only where a patch adds lines: not
+                // before the series, whose parse is then the tree's own and
+                // can come from the cache.
                 let key = source + "|" + fingerprint.hex
                 if let known = requestIndex[key] {
                     indices.append(known)
+                    if state > 0 { requests[known].recordsSkippedLines = true }
                 } else {
                     requestIndex[key] = requests.count
                     indices.append(requests.count)
-                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay, recordsSkippedLines: true))
+                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay, recordsSkippedLines: state > 0))
                 }
             }
             stateRequests.append(indices)
         }
-        var outcomes = engine.parse(requests, plan: plan, jobs: options.jobs)
+        var outcomes = engine.parse(requests, plan: plan, jobs: options.jobs, cache: options.cache)
 
         // 4. Neighbours (two rounds at most): files next to the touched ones
         //    that define what fault paths call, or call what the patches changed.
@@ -234,7 +247,8 @@ struct TreeCheck {
                 .files(states: states, added: added, sources: sources + neighbours)
             guard !more.isEmpty else { break }
             neighbours += more
-            outcomes += engine.parse(more.map { ParseRequest(path: root + "/" + $0) }, plan: plan, jobs: options.jobs)
+            outcomes += engine.parse(more.map { ParseRequest(path: root + "/" + $0) }, plan: plan, jobs: options.jobs,
+                                     cache: options.cache)
         }
         let neighbourUnits = outcomes[neighbourStart...].compactMap(\.facts)
 
@@ -278,16 +292,19 @@ struct TreeCheck {
                                         fixed: fixed.sorted(by: Finding.reportOrder), images: images))
         }
         let units = outcomes.compactMap(\.facts)
+        let cached = outcomes.filter(\.cached).count
         var warnings = plan.warnings
         if alreadyApplied {
             warnings.append("the series is already in the tree: checked against the tree with it taken back out")
         }
-        return CheckResult(mode: .tree, outcomes: results, kernelRoot: plan.tree?.root, kernelVersion: version,
-                           warnings: warnings, parsed: units.count + skippedParsed,
-                           parseErrors: units.reduce(0) { $0 + $1.errors.count },
-                           flagNotes: Array(Set(outcomes.map(\.note))).sorted(),
-                           failures: failures(outcomes, stateRequests: stateRequests, neighbourStart: neighbourStart)
-                               + skippedFailures)
+        var result = CheckResult(mode: .tree, outcomes: results, kernelRoot: plan.tree?.root, kernelVersion: version,
+                                 warnings: warnings, parsed: units.count + skippedParsed,
+                                 parseErrors: units.reduce(0) { $0 + $1.errors.count },
+                                 flagNotes: Array(Set(outcomes.map(\.note))).sorted(),
+                                 failures: failures(outcomes, stateRequests: stateRequests, neighbourStart: neighbourStart)
+                                     + skippedFailures)
+        result.cached = cached
+        return result
     }
 
     /// A version that could not be analysed has no findings: each is named

@@ -40,6 +40,10 @@ public struct KnowledgeBase: Sendable {
             do {
                 if name == "fault-context.yaml" {
                     faultContext = try decoder.decode(FaultContextKnowledge.self, from: text)
+                    if let bound = faultContext?.maxChain, bound < 1 {
+                        throw KnowledgeError.invalid(path, "max-chain: \(bound): a chain holds at least the callback's own "
+                                                     + "function; give 1 or more, or leave it out for no bound")
+                    }
                 } else {
                     let rule = try decoder.decode(RuleKnowledge.self, from: text)
                     guard name == rule.id + ".yaml" else { throw KnowledgeError.misnamed(path, rule.id) }

@@ -204,6 +204,7 @@ public final class Engine: Sendable {
                 // Only plain files are cached: overlays (patches) are one-offs,
                 // and cached facts never carry skipped lines.
                 let key = request.overlay.isEmpty && !request.forceBare && !request.recordsSkippedLines
+                    && !(isolation != nil && ParseWorkerServer.isFaultInjected(request.path))
                     ? cache?.key(file: request.path, arguments: job.arguments, mode: job.mode) : nil
                 if let key, let facts = cache?.lookup(key) {
                     slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: true))

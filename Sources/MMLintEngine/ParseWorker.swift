@@ -145,6 +145,14 @@ public enum ParseWorkerServer {
         return 0
     }
 
+    /// True when the test-only switch names `path`: such a file is always
+    /// parsed, never taken from the fact cache, or the injected fault would
+    /// depend on what an earlier run happened to cache.
+    static func isFaultInjected(_ path: String) -> Bool {
+        let faults = testFaults()
+        return !faults.isEmpty && (faults[path] ?? faults[(path as NSString).lastPathComponent]) != nil
+    }
+
     private static func testFaults() -> [String: String] {
         guard let spec = ProcessInfo.processInfo.environment[ParseIsolation.testFaultVariable] else { return [:] }
         var faults: [String: String] = [:]

@@ -36,7 +36,9 @@ extension Engine {
             callbackFields: Array(Set(knowledge.faultContext.callbacks.flatMap(\.fields))).sorted(),
             callbackStructs: knowledge.faultContext.callbackStructs.sorted(),
             faultTypedef: knowledge.faultContext.signature.returns, threads: threads)
-        prefilter.chainLimit = knowledge.faultContext.maxChain
+        // The prefilter keeps distances in bytes; a longer bound is no bound
+        // to it, which keeps more files, never fewer.
+        prefilter.chainLimit = knowledge.faultContext.maxChain.flatMap { $0 < Int(UInt8.max) ? $0 : nil }
         for rule in ruleData {
             let evidence = rule.evidence ?? RuleKnowledge.Evidence()
             guard evidence.speaks(at: kernelVersion) else { continue }

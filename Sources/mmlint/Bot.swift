@@ -64,6 +64,8 @@ struct Bot: ParsableCommand {
 
     @OptionGroup var analysis: AnalysisArguments
 
+    @OptionGroup var factCache: FactCacheOptions
+
     @OptionGroup var limits: LimitOptions
 
     func validate() throws {
@@ -100,7 +102,7 @@ struct Bot: ParsableCommand {
                 limits: try limits.resolved().patch, seriesWait: seriesWait,
                 explainApplyFailures: explainApplyFailures,
                 review: ReviewOptions(from: reviewer, signOff: signOff ?? ReviewWriterNames.firstName(of: reviewer)),
-                worktrees: Paths.normalize(state) + ".worktrees")
+                worktrees: Paths.normalize(state) + ".worktrees", cache: factCache.cache(for: engine))
             let runner = BotRunner(inbox: source, outbox: sink, state: database, engine: engine,
                                    configuration: configuration, log: { printError("mmlint bot: " + $0) })
             for signal in [SIGTERM, SIGINT] {

@@ -63,6 +63,9 @@ struct Check: ParsableCommand {
             printError("mmlint: \(result.mode.rawValue) mode" + (result.kernelVersion.map { ", kernel \($0)" } ?? ""))
             for note in series.notes { printError("mmlint: " + note) }
             for note in result.flagNotes { printError("mmlint: " + note) }
+            if result.cached > 0 {
+                printError("mmlint: \(result.cached) unpatched file\(result.cached == 1 ? "" : "s") taken from the fact cache, not parsed")
+            }
         }
         let images = result.outcomes.reduce(into: [String: [UInt8]]()) { all, outcome in
             all.merge(outcome.images) { _, newer in newer }
@@ -72,7 +75,8 @@ struct Check: ParsableCommand {
         let report = Report(
             findings: findings, rules: engine.rules.map(\.description), root: root,
             kernelVersion: result.kernelVersion, severities: engine.severities,
-            summary: Report.Summary(files: result.parsed + failures.count, parsed: result.parsed, failed: failures.count,
+            summary: Report.Summary(files: result.parsed + failures.count, parsed: result.parsed - result.cached,
+                                    cached: result.cached, failed: failures.count,
                                     filesWithParseErrors: 0, parseErrors: result.parseErrors,
                                     findings: findings.count, seconds: Date().timeIntervalSince(started)),
             sourceLine: { path, line in
@@ -119,6 +123,8 @@ struct PatchInput: ParsableArguments {
 
     @OptionGroup var analysis: AnalysisArguments
 
+    @OptionGroup var factCache: FactCacheOptions
+
     @OptionGroup var limits: LimitOptions
 
     func validate() throws {
@@ -132,7 +138,8 @@ struct PatchInput: ParsableArguments {
         let series = try readSeries(root: root)
         let database = try compileDatabase(root: root)
         let result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
-            tree: root, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version))
+            tree: root, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version,
+            cache: factCache.cache(for: engine)))
         return (engine, root, series, result)
     }
 

@@ -19,8 +19,11 @@ final class CheckTests: XCTestCase {
 
     /// `environment`: `NAME=value` settings for this run (the test-only parse faults).
     func check(_ arguments: [String], stdin: String? = nil, format: String = "json", environment: [String] = []) throws -> Outcome {
+        // The fact cache only where a test asks for one: a check must not
+        // depend on what an earlier test left in the user's cache.
+        let cache = arguments.contains("--cache-dir") ? [] : ["--no-cache"]
         let result = try runCommand("/usr/bin/env", environment + [Repo.executable, "check", "--tree", tree, "--format", format]
-                                    + arguments, in: Repo.root, stdin: stdin)
+                                    + cache + arguments, in: Repo.root, stdin: stdin)
         var json: [String: Any] = [:]
         if format == "json", !result.stdout.isEmpty {
             json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
@@ -67,6 +70,41 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(outcome.fixed.first?["callee"] as? String, "io_remap_pfn_range")
         XCTAssertTrue(outcome.stderr.contains("the patch fixes mm-remap-in-fault: io_remap_pfn_range() in demo_bar_fault()"),
                       outcome.stderr)
+    }
+
+    /// The tree's own files (the touched ones before the patch, their
+    /// neighbours) come from the fact cache once a check has parsed them:
+    /// a second check parses only the patched versions, and says the same.
+    /// The old finding the post-image still holds (`demo_bar_fault`'s remap)
+    /// must still be subtracted, from cached facts.
+    func testTheTreesOwnFilesComeFromTheCacheTheSecondTime() throws {
+        let cache = try temporaryDirectory(self)
+        func canonical(_ outcome: Outcome) throws -> String {
+            let data = try JSONSerialization.data(withJSONObject: ["findings": outcome.findings, "fixed": outcome.fixed],
+                                                  options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+        func summary(_ outcome: Outcome) throws -> (parsed: Int, cached: Int) {
+            let summary = try XCTUnwrap(outcome.json["summary"] as? [String: Any], outcome.stdout)
+            return (try XCTUnwrap(summary["parsed"] as? Int), try XCTUnwrap(summary["cached"] as? Int))
+        }
+        for patch in ["new-misuse.patch", "fix.patch", "new-call-old-helper.patch", "new-ops-entry.patch", "series.mbox"] {
+            let uncached = try check([patches + "/" + patch])
+            let cold = try check(["--cache-dir", cache, patches + "/" + patch])
+            let warm = try check(["--cache-dir", cache, "-v", patches + "/" + patch])
+            XCTAssertEqual(cold.status, uncached.status, patch)
+            XCTAssertEqual(warm.status, uncached.status, patch + ": " + warm.stderr)
+            XCTAssertEqual(try canonical(cold), try canonical(uncached), patch)
+            XCTAssertEqual(try canonical(warm), try canonical(uncached), patch)
+            let (coldParsed, coldCached) = try summary(cold)
+            let (warmParsed, warmCached) = try summary(warm)
+            XCTAssertGreaterThan(warmCached, 0, "\(patch): the tree's files were parsed again")
+            XCTAssertLessThan(warmParsed, coldParsed + coldCached, patch)
+            // The patched versions are one-offs: always parsed.
+            XCTAssertGreaterThan(warmParsed, 0, patch)
+            XCTAssertTrue(warm.stderr.contains("taken from the fact cache, not parsed"), warm.stderr)
+        }
+        XCTAssertEqual(try check([patches + "/new-misuse.patch"]).findings.count, 1)
     }
 
     /// A new call into an old helper in another file: reported at the new

@@ -70,6 +70,39 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(error("rules: [\n")?.hasPrefix("/tree/.mmlint.yml: not valid YAML: ") ?? false)
     }
 
+    /// A project's copy of the rules may set its own chain bound: one below
+    /// 1 is refused with the file named; one longer than the prefilter's
+    /// distances can hold is no bound to it (more files, never fewer, never
+    /// a crash), and its selection still finds what parsing every file does.
+    func testChainBoundsFromAProjectsRules() throws {
+        let work = try temporaryDirectory(self)
+        let rules = work + "/rules"
+        try FileManager.default.copyItem(atPath: Repo.rules, toPath: rules)
+        let yaml = rules + "/fault-context.yaml"
+        let original = try String(contentsOfFile: yaml, encoding: .utf8)
+        XCTAssertTrue(original.contains("\nmax-chain: 6\n"))
+        func scan(bound: String, _ options: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try original.replacingOccurrences(of: "\nmax-chain: 6\n", with: "\nmax-chain: \(bound)\n")
+                .write(toFile: yaml, atomically: true, encoding: .utf8)
+            return try runCommand("/usr/bin/env", ["MMLINT_RULES=" + rules, Repo.executable, "scan", "--no-cache",
+                                                   "--format", "json"] + options + [Repo.fixtures + "/example"])
+        }
+        let refused = try scan(bound: "0", [])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("fault-context.yaml: not a valid rule file: max-chain: 0"), refused.stderr)
+
+        let prefiltered = try scan(bound: "300", ["--prefilter"])
+        let everyFile = try scan(bound: "300", ["--no-prefilter"])
+        XCTAssertEqual(prefiltered.status, 1, prefiltered.stderr)
+        XCTAssertEqual(everyFile.status, 1, everyFile.stderr)
+        func findings(_ json: String) throws -> [String] {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return (object["findings"] as? [[String: Any]] ?? []).map { "\($0["file"] ?? ""):\($0["line"] ?? ""):\($0["ruleId"] ?? "")" }
+        }
+        XCTAssertEqual(try findings(prefiltered.stdout), try findings(everyFile.stdout))
+        XCTAssertFalse(try findings(everyFile.stdout).isEmpty)
+    }
+
     func testUnknownRuleIdIsRefusedWithFileAndLine() throws {
         let config = try parse("rules:\n  mm-remap-in-fault:\n    severity: note\n  mm-folow-pfn:\n    enabled: false\n")
         XCTAssertThrowsError(try Engine(builtins: BuiltinRules.all, knowledge: sharedEngine.knowledge, config: config)) { error in

@@ -52,8 +52,6 @@ final class HostileInputTests: XCTestCase {
     /// Runs `command` through the shell (for redirections of large inputs) and
     /// returns the status, stderr and the child's peak RSS in MiB.
     func shell(_ command: String) throws -> (status: Int32, stderr: String, peakMiB: Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // A fresh python3 runs the command, so its children's peak RSS is this command's alone.
         let script = """
             import resource, subprocess, sys
@@ -62,17 +60,8 @@ final class HostileInputTests: XCTestCase {
             print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
             sys.exit(p.returncode)
             """
-        process.arguments = ["python3", "-c", script, command]
-        process.currentDirectoryURL = URL(fileURLWithPath: work)
-        let err = Pipe(), out = Pipe()
-        process.standardError = err
-        process.standardOutput = out
-        try process.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        let peak = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let peakMiB = Int(String(decoding: peak, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), peakMiB)
+        let result = try runCommand("/usr/bin/env", ["python3", "-c", script, command], in: work)
+        return (result.status, result.stderr, Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1)
     }
 
     /// Under AddressSanitizer, shadow memory and the quarantine of freed

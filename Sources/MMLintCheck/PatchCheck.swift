@@ -206,6 +206,12 @@ struct TreeCheck {
             files: sources.map { root + "/" + $0 }, compileDatabase: options.compileDatabase, jobs: options.jobs))
 
         // 3. One request per distinct (file, version of the touched files).
+        //    Skipped lines are recorded (libclang's detailed preprocessing
+        //    record: up to 1.45x a parse) only where they can matter: a
+        //    version in which the patch added a line naming a watched name,
+        //    the only lines `skippedCode` looks at. Before the series none
+        //    are, so that parse is the tree's own and can come from the cache.
+        let watched = Self.watchedNames(engine)
         var requests: [ParseRequest] = []
         var requestIndex: [String: Int] = [:]
         var stateRequests: [[Int]] = []
@@ -218,17 +224,15 @@ struct TreeCheck {
             }
             var indices: [Int] = []
             for source in sources where exists(source, in: snapshot) {
-                // Skipped lines matter only where a patch adds lines: not
-                // before the series, whose parse is then the tree's own and
-                // can come from the cache.
+                let records = Self.addsWatchedName(lines: added[state][source] ?? [], in: snapshot[source], watched: watched)
                 let key = source + "|" + fingerprint.hex
                 if let known = requestIndex[key] {
                     indices.append(known)
-                    if state > 0 { requests[known].recordsSkippedLines = true }
+                    if records { requests[known].recordsSkippedLines = true }
                 } else {
                     requestIndex[key] = requests.count
                     indices.append(requests.count)
-                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay, recordsSkippedLines: state > 0))
+                    requests.append(ParseRequest(path: root + "/" + source, overlay: overlay, recordsSkippedLines: records))
                 }
             }
             stateRequests.append(indices)
@@ -382,6 +386,17 @@ struct TreeCheck {
             : "the lines patch \(k) adds that this configuration does not build"
         let failures = analysis.failed.map { CheckFailure(file: $0.file, version: version, cause: $0.cause) }
         return (findings, failures, analysis.parsed)
+    }
+
+    /// True when one of `lines` (1-based, of the file's version `file`)
+    /// mentions a name of `watched`: the added lines `skippedCode` analyses
+    /// when the preprocessor skipped them.
+    static func addsWatchedName(lines: Set<Int>, in file: FileState?, watched: Set<String>) -> Bool {
+        guard !lines.isEmpty, case .present(let bytes)? = file else { return false }
+        let text = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
+        return lines.contains { line in
+            line >= 1 && line <= text.count && watched.contains { mentions(Array(text[line - 1]), identifier: $0) }
+        }
     }
 
     /// Names whose mention on a line can make a finding there: the APIs the

@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintEngine
+@testable import MMLintCheck
 import XCTest
 
 /// `mmlint check` on the fixture tree: only what a patch introduces.
@@ -572,6 +573,30 @@ final class CheckTests: XCTestCase {
         XCTAssertFalse(skipped.contains(1) || skipped.contains(2) || skipped.contains(8), "\(unit.skippedLines)")
         XCTAssertEqual(try JSONDecoder().decode(UnitFacts.self, from: JSONEncoder().encode(unit)).skippedLines,
                        unit.skippedLines, "the fact survives the cache and the parse workers")
+    }
+
+    /// The skipped-lines record (a slower parse) is asked for only where an
+    /// added line names something a rule watches: the only lines the check
+    /// analyses when the preprocessor skipped them.
+    func testSkippedLinesAreRecordedOnlyWhereAnAddedLineCanMatter() {
+        let file = PatchCheck.FileState.present(Array("""
+            static vm_fault_t demo_fault(struct vm_fault *vmf)
+            {
+            \tpr_debug("fault at %lx\\n", vmf->address);
+            \tif (!follow_pfn(vma, addr, &pfn))
+            \t\treturn VM_FAULT_SIGBUS;
+            \tmy_follow_pfn_count++;
+            }
+            """.utf8))
+        let watched = TreeCheck.watchedNames(sharedEngine)
+        XCTAssertTrue(watched.contains("follow_pfn"))
+        XCTAssertTrue(TreeCheck.addsWatchedName(lines: [4], in: file, watched: watched))
+        XCTAssertTrue(TreeCheck.addsWatchedName(lines: [3, 4], in: file, watched: watched))
+        XCTAssertFalse(TreeCheck.addsWatchedName(lines: [3], in: file, watched: watched), "a debug line")
+        XCTAssertFalse(TreeCheck.addsWatchedName(lines: [6], in: file, watched: watched), "a name holding one is not it")
+        XCTAssertFalse(TreeCheck.addsWatchedName(lines: [], in: file, watched: watched))
+        XCTAssertFalse(TreeCheck.addsWatchedName(lines: [4], in: .deleted, watched: watched))
+        XCTAssertFalse(TreeCheck.addsWatchedName(lines: [40], in: file, watched: watched))
     }
 
     /// A follow_pfn() call added in a fault handler inside an `#ifdef` the

@@ -12,23 +12,9 @@ import XCTest
 /// hard links to the cached files, except the folder that is edited and
 /// built, which is a real copy; the cached tree is checked to be untouched.
 final class FixOnKernelTests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let cache: String = {
-        let env = ProcessInfo.processInfo.environment
-        if let explicit = env["MMLINT_KERNEL_CACHE"], !explicit.isEmpty { return explicit }
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return base + "/mmlint/kernels"
-    }()
+    static let repo = KernelCache.repo
 
-    func tree(_ version: String) throws -> String {
-        let root = Self.cache + "/linux-source-" + version
-        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
-            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
-            throw XCTSkip("no tree")
-        }
-        return root
-    }
+    func tree(_ version: String) throws -> String { try KernelCache.tree(version) }
 
     @discardableResult
     func shell(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {

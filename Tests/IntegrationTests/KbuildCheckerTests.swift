@@ -9,23 +9,11 @@ import XCTest
 /// with its exact flags. On a throw-away hard-link view of the prepared
 /// tree with an O= folder, so the cached tree is never built in.
 final class KbuildCheckerTests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repo = KernelCache.repo
 
-    func tree(_ version: String) throws -> String {
-        let root = KernelCache.folder + "/linux-source-" + version
-        guard FileManager.default.fileExists(atPath: root + "/.mmlint-prepared") else {
-            XCTFail("\(root) is not prepared: run scripts/prepare-kernels.sh (the test command does)")
-            throw XCTSkip("no tree")
-        }
-        return root
-    }
+    func tree(_ version: String) throws -> String { try KernelCache.tree(version) }
 
-    var executable: String {
-        let exe = Self.repo + "/.build/debug/mmlint"
-        return FileManager.default.isExecutableFile(atPath: exe) ? exe
-            : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
-    }
+    var executable: String { KernelCache.executable }
 
     /// 6.1's `vfio_pci_mmap_fault()` maps the whole BAR from the fault
     /// handler: the check of vfio_pci_core.c says so in GCC's format, with

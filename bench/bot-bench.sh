@@ -9,6 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 tree="$(scripts/prepare-kernels.sh 6.1)/linux-source-6.1"
-swift build -c release >/dev/null
+swift build -c release --scratch-path .build-bench >/dev/null
 echo "bot-bench: commit $(git rev-parse --short HEAD), $(nproc) cores"
-exec python3 bench/bot_bench.py "$tree" "$PWD/.build/release/mmlint" --messages "${1:-1000}"
+exec python3 bench/bot_bench.py "$tree" "$PWD/.build-bench/release/mmlint" --messages "${1:-1000}"

@@ -10,9 +10,13 @@ public struct CheckOptions: Sendable {
     public var compileDatabase: CompileDatabase?
     public var jobs: Int
     public var kernelVersion: KernelVersion?
+    /// See `AnalysisOptions.kbuildCache`.
+    public var kbuildCache: String?
 
     public init(tree: String, compileDatabase: CompileDatabase? = nil,
-                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil) {
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil,
+                kbuildCache: String? = nil) {
+        self.kbuildCache = kbuildCache
         self.tree = tree
         self.compileDatabase = compileDatabase
         self.jobs = jobs
@@ -194,7 +198,8 @@ struct TreeCheck {
             sources += includers(of: header, in: snapshots.last!).filter { !sources.contains($0) }
         }
         let plan = engine.plan(for: AnalysisOptions(
-            files: sources.map { root + "/" + $0 }, compileDatabase: options.compileDatabase, jobs: options.jobs))
+            files: sources.map { root + "/" + $0 }, compileDatabase: options.compileDatabase, jobs: options.jobs,
+            kbuildCache: options.kbuildCache))
 
         // 3. One request per distinct (file, version of the touched files).
         var requests: [ParseRequest] = []

@@ -18,6 +18,10 @@ public struct CompileDatabase: Sendable {
     /// The config whose kbuild commands these are, when mmlint made the
     /// database from kbuild's dry run (`mmlint flags`).
     public var kbuildConfig: KernelConfig?
+    /// When set, the tree whose include folders an entry's output folders
+    /// precede (`KbuildCommands.preferOutput`), applied to the entries
+    /// asked for rather than to all of a whole tree's at load.
+    public var outputFirstTree: String?
     /// Files by folder, for borrowing a neighbour's flags.
     private var byFolder: [String: [String]] = [:]
 
@@ -88,7 +92,7 @@ public struct CompileDatabase: Sendable {
     public func neighbour(of file: String, within root: String) -> Entry? {
         var folder = (file as NSString).deletingLastPathComponent
         while folder.hasPrefix(root + "/") || folder == root {
-            if let first = byFolder[folder]?.first { return entries[first] }
+            if let first = byFolder[folder]?.first { return entry(for: first) }
             folder = (folder as NSString).deletingLastPathComponent
         }
         return nil
@@ -109,7 +113,11 @@ public struct CompileDatabase: Sendable {
     }
 
 
-    public func entry(for file: String) -> Entry? { entries[file] }
+    public func entry(for file: String) -> Entry? {
+        guard let entry = entries[file] else { return nil }
+        guard let outputFirstTree else { return entry }
+        return KbuildCommands.preferOutput([entry], tree: outputFirstTree)[0]
+    }
 
     /// Writes the database as `compile_commands.json` (the `arguments` form,
     /// sorted by file), under a temporary name then renamed.

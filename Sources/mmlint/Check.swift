@@ -132,7 +132,8 @@ struct PatchInput: ParsableArguments {
         let series = try readSeries(root: root)
         let database = try compileDatabase(root: root)
         let result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
-            tree: root, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version))
+            tree: root, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version,
+            kbuildCache: analysis.kbuildCache))
         return (engine, root, series, result)
     }
 

@@ -57,6 +57,28 @@ final class KbuildFlagsTests: XCTestCase {
             XCTAssertEqual(unit.errors.map(\.message), [], unit.file)
         }
 
+        // No flags named: the tree's .config builds neither driver, so their
+        // files take kbuild's commands from the broadest database cached for
+        // the tree (the one made above, or allmodconfig's when there is
+        // one), never from a dry run started by the scan.
+        let scan = ["scan", "-v", "--no-cache", "--no-prefilter", "-j", "2", "--rule", "mm-remap-in-fault"] + pm + nvkm
+        let exact = try mmlint(scan)
+        XCTAssertNotEqual(exact.status, 2, exact.stderr)
+        for file in pm + nvkm {
+            let note = exact.stderr.split(separator: "\n").first { $0.hasPrefix("mmlint: " + Paths.relative(file, to: root) + ": ") } ?? ""
+            XCTAssertTrue(note.contains("not built by the tree's .config; flags from kbuild's commands for"), String(note))
+        }
+        XCTAssertEqual(exact.stderr.split(separator: "\n").filter { $0.contains(": parse error: ") }, [])
+        XCTAssertFalse(exact.stderr.contains("had flags guessed"), exact.stderr)
+        // Nothing cached: the flags are guessed, and the summary says for how
+        // many files and which command gives kbuild's own.
+        let empty = try temporaryFile(named: "flags")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let guessed = try mmlint(scan, environment: ["MMLINT_FLAGS_CACHE": empty])
+        XCTAssertTrue(guessed.stderr.contains("mmlint: 12 files the tree's .config does not build had flags guessed"), guessed.stderr)
+        XCTAssertTrue(guessed.stderr.contains("`mmlint flags --kconfig allmodconfig \(root)`"), guessed.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty), [], "a scan never makes a database")
+
         // A random sample of the files the config builds, in the bench's
         // folders: at most 1 % with parse errors. (Over all files of those
         // folders, the 3 % goal needs allmodconfig, whose first run is too
@@ -92,13 +114,14 @@ final class KbuildFlagsTests: XCTestCase {
         return dir + "/" + name
     }
 
-    func mmlint(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func mmlint(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let exe = KernelCache.repo + "/.build/debug/mmlint"
         let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
             : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -80,7 +80,7 @@ public final class FlagPlan: @unchecked Sendable {
                     // is as close as it gets. Missing from a smaller config:
                     // the tree's own flags, as without the database.
                     if broadest.isNotBuiltOnArchitecture(file, root: tree.root) {
-                        var job = borrowed(file, from: broadest, tree: tree, shown: shown)
+                        var job = borrowed(file, from: broadest, tree: tree, overlay: overlay, shown: shown)
                         job.unbuilt = .onArchitecture
                         return job
                     }
@@ -104,7 +104,7 @@ public final class FlagPlan: @unchecked Sendable {
         // command, which carries the folder's flags and the config's headers.
         if !forceBare, let database, let tree, database.kbuildConfig != nil,
            database.neighbour(of: file, within: tree.root) != nil {
-            var job = borrowed(file, from: database, tree: tree, shown: shown)
+            var job = borrowed(file, from: database, tree: tree, overlay: overlay, shown: shown)
             job.unbuilt = database.isNotBuiltOnArchitecture(file, root: tree.root) ? .onArchitecture : nil
             return job
         }
@@ -124,9 +124,10 @@ public final class FlagPlan: @unchecked Sendable {
         return Job(arguments: arguments, mode: .compileDatabase, unsaved: [], note: note)
     }
 
-    func borrowed(_ file: String, from database: CompileDatabase, tree: KernelTree, shown: String) -> Job {
+    func borrowed(_ file: String, from database: CompileDatabase, tree: KernelTree, overlay: [String: [UInt8]],
+                  shown: String) -> Job {
         guard let neighbour = database.neighbour(of: file, within: tree.root) else {
-            var job = synthesizedOrBare(file, tree: tree, overlay: [:], shown: shown)
+            var job = synthesizedOrBare(file, tree: tree, overlay: overlay, shown: shown)
             job.note = job.note.replacingOccurrences(of: shown + ": ", with: shown + ": not built on this architecture; ")
             return job
         }

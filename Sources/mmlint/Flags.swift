@@ -49,7 +49,7 @@ struct Flags: ParsableCommand {
             } else {
                 let outcome = try flags.database()
                 FlagsProgress.clear()
-                (path, count, reused) = (outcome.path, outcome.database.entries.count, outcome.reused)
+                (path, count, reused) = (outcome.path, outcome.database.count, outcome.reused)
             }
             print(path)
             printError(String(format: "mmlint: %@ C files with kbuild's compile command for %@ (%@), %@ in %.1fs",

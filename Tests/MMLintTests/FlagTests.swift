@@ -272,8 +272,23 @@ final class FlagTests: XCTestCase {
     func testDatabaseWrittenReadsBack() throws {
         let dir = try temporaryDirectory(self)
         let entry = CompileDatabase.Entry(directory: "/out", file: "/k/a.c", arguments: ["gcc", "-DX=\"y z\"", "-c", "/k/a.c"])
-        try CompileDatabase(entries: [entry], path: dir + "/db.json").write(to: dir + "/db.json")
-        XCTAssertEqual(try CompileDatabase(at: dir + "/db.json").entry(for: "/k/a.c"), entry)
+        let other = CompileDatabase.Entry(directory: "/out", file: "/k/sub dir/b\\c.c", arguments: ["gcc", "-c", "b.c"])
+        try CompileDatabase(entries: [entry, other], path: dir + "/db.json").write(to: dir + "/db.json")
+        let read = try CompileDatabase(at: dir + "/db.json")
+        XCTAssertEqual(read.entry(for: "/k/a.c"), entry)
+        XCTAssertEqual(read.entry(for: other.file), other)
+        XCTAssertEqual(read.files, ["/k/a.c", other.file])
+        XCTAssertNil(read.entry(for: "/k/c.c"))
+        // The shape mmlint writes is indexed without decoding its entries;
+        // any other shape is read whole, with the same result.
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: dir + "/db.json"))
+        XCTAssertEqual(CompileDatabase.objectRanges(data)?.map(\.file), ["/k/a.c", other.file])
+        let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: data), options: [.prettyPrinted])
+        XCTAssertNil(CompileDatabase.objectRanges(pretty))
+        XCTAssertEqual(try CompileDatabase(data: pretty, path: "p.json").entries, read.entries)
+        XCTAssertNil(CompileDatabase.objectRanges(Data(#"[{"directory":"/o","file":"rel.c","command":"cc -c rel.c"}]"#.utf8)))
+        XCTAssertEqual(CompileDatabase.objectRanges(Data("[]".utf8))?.count, 0)
+        XCTAssertNil(CompileDatabase.objectRanges(Data(#"[{"arguments":[],"directory":"/o","file":"/a.c"}"#.utf8)))
     }
 
     /// A tree shaped like a configured, partly built kernel, with a Makefile

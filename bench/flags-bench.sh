@@ -3,6 +3,7 @@
 # the prepared 6.1 and 6.12 trees (scripts/prepare-kernels.sh), and the time
 # `mmlint flags` takes. Extra arguments go to bench/flags_bench.py, e.g.
 #   bench/flags-bench.sh --kconfig tree --kconfig allmodconfig --chunk 25 --cold
+#   bench/flags-bench.sh --default --no-baseline --chunk 25   # no flags named, cached databases used
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cache="${MMLINT_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmlint/kernels}"

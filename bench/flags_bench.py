@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Parse-error rate of a fixed random sample of a kernel tree's C files, with
 the flags mmlint had before kbuild's commands (synthesized, plus the tree's
-compile_commands.json) and with `--kconfig CONFIG` (kbuild's dry run), side
-by side in one run; and the time `mmlint flags` takes cold and warm.
+compile_commands.json: the default mode with an empty flags cache), with
+`--kconfig CONFIG` (kbuild's dry run), and with `--default` (no flags named,
+the databases `mmlint flags` cached used for the files the tree's config
+does not build), side by side in one run; and the time `mmlint flags` takes
+cold and warm.
 
 usage: flags_bench.py MMLINT TREE [--kconfig tree] [--kconfig allmodconfig]
-                      [--sample 500] [--seed 17] [--jobs 2] [--cold]
+                      [--default] [--sample 500] [--seed 17] [--jobs 2] [--cold]
 
 Each file is scanned on its own (no fact cache, no prefilter) so that a
 parse error is charged to the file whose parse reported it.
@@ -40,7 +43,7 @@ def scan_one(mmlint, tree, file, kconfig, env):
     raw_errors = sum(1 for l in proc.stderr.splitlines() if ": parse error: " in l)
     return {"file": file, "broken": raw_errors > 0, "errors": raw_errors,
             "built": "flags from kbuild" in note, "not_on_arch": "not built on this architecture" in note,
-            "note": note}
+            "guessed": "no cached kbuild command" in note, "note": note}
 
 
 def scan_chunk(mmlint, tree, files, kconfig, env):
@@ -58,7 +61,8 @@ def scan_chunk(mmlint, tree, files, kconfig, env):
         rel = os.path.relpath(file, tree)
         note = next((l for l in lines if l.startswith("mmlint: " + rel + ": ")), "")
         results[rel] = {"file": file, "broken": False, "errors": 0, "built": "flags from kbuild" in note,
-                        "not_on_arch": "not built on this architecture" in note, "note": note}
+                        "not_on_arch": "not built on this architecture" in note, "note": note,
+                        "guessed": "no cached kbuild command" in note}
     elsewhere = set()
     for line in lines:
         if ": parse error: " not in line:
@@ -117,6 +121,8 @@ def main():
     parser.add_argument("--chunk", type=int, default=1,
                         help="files per scan (a big database loads once per scan; header errors charged conservatively)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the synthesized flags (measured before)")
+    parser.add_argument("--default", action="store_true",
+                        help="also scan with no flags named, using the databases cached in $MMLINT_FLAGS_CACHE")
     options = parser.parse_args()
     options.mmlint = os.path.abspath(options.mmlint)
     tree = os.path.abspath(options.tree)
@@ -139,16 +145,32 @@ def main():
                 sys.exit(f"mmlint flags --kconfig {kconfig} failed: {proc.stderr}")
         print(f"mmlint flags --kconfig {kconfig}: {'cold' if options.cold else 'first'} {timings[0]:.1f}s, "
               f"warm {timings[1]:.2f}s")
-    for kconfig in ([] if options.no_baseline else [None]) + options.kconfig:
-        results, seconds = run_mode(options.mmlint, tree, files, kconfig, options.jobs, env, options.chunk)
-        kept[kconfig or "synthesized"] = results
+    # The baseline: no flags named and no cached database, as before kbuild's commands.
+    empty = tempfile.mkdtemp(prefix="mmlint-flags-none-")
+    modes = ([] if options.no_baseline else [(None, "synthesized", dict(env, MMLINT_FLAGS_CACHE=empty))])
+    modes += [(kconfig, kconfig, env) for kconfig in options.kconfig]
+    if options.default:
+        modes.append((None, "default", env))
+    for kconfig, label, mode_env in modes:
+        results, seconds = run_mode(options.mmlint, tree, files, kconfig, options.jobs, mode_env, options.chunk)
+        kept[label] = results
         failed = [r for r in results if "error" in r]
         ok = [r for r in results if "error" not in r]
         broken = sum(r["broken"] for r in ok)
         built = [r for r in ok if r["built"]]
-        line = (f"{kconfig and '--kconfig ' + kconfig or 'synthesized (before)':28} files with parse errors "
+        title = {"synthesized": "synthesized (before)",
+                 "default": "default, flags cache " + (env.get("MMLINT_FLAGS_CACHE") or "~/.cache/mmlint/flags")}
+        line = (f"{title.get(label, '--kconfig ' + label):28} files with parse errors "
                 f"{broken}/{len(ok)} = {100.0 * broken / max(1, len(ok)):.1f} %")
-        if kconfig:
+        if label == "default":
+            arch = [r for r in ok if r["not_on_arch"]]
+            rest = [r for r in ok if not r["not_on_arch"]]
+            rb = sum(r["broken"] for r in rest)
+            kb = sum(r["built"] for r in ok)
+            line += (f"; without the {len(arch)} not built on this architecture: {rb}/{len(rest)} = "
+                     f"{100.0 * rb / max(1, len(rest)):.1f} %; {kb} with kbuild's commands; "
+                     f"{sum(r.get('guessed', False) for r in ok)} guessed (no cached command)")
+        elif kconfig:
             bb = sum(r["broken"] for r in built)
             arch = sum(r["not_on_arch"] for r in ok)
             line += (f"; of the {len(built)} files the config builds: {bb} = {100.0 * bb / max(1, len(built)):.1f} %"
@@ -160,6 +182,7 @@ def main():
             json.dump(kept, out, indent=1)
     if cache:
         shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(empty, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,12 @@ public struct BotConfiguration: Sendable {
     public var worktrees: String
     /// The facts of the tree's unpatched files, shared by every check.
     public var cache: FactCache?
+    /// Where kbuild's cached commands are looked up (`CheckOptions.kbuildCache`).
+    public var kbuildCache: String?
 
     public init(tree: String, jobs: Int, kernelVersion: KernelVersion?, compileDatabase: CompileDatabase?,
                 limits: PatchLimits, seriesWait: TimeInterval, explainApplyFailures: Bool,
-                review: ReviewOptions, worktrees: String, cache: FactCache? = nil) {
+                review: ReviewOptions, worktrees: String, cache: FactCache? = nil, kbuildCache: String? = nil) {
         self.tree = tree
         self.jobs = jobs
         self.kernelVersion = kernelVersion
@@ -35,6 +37,7 @@ public struct BotConfiguration: Sendable {
         self.review = review
         self.worktrees = worktrees
         self.cache = cache
+        self.kbuildCache = kbuildCache
     }
 }
 
@@ -218,7 +221,7 @@ public final class BotRunner {
                 tree: root, compileDatabase: database, jobs: configuration.jobs, kernelVersion: configuration.kernelVersion,
                 // A base commit's worktree is gone after this series: its
                 // files' facts would only fill the cache.
-                cache: worktree == nil ? configuration.cache : nil))
+                cache: worktree == nil ? configuration.cache : nil, kbuildCache: configuration.kbuildCache))
         } catch {
             if stop() { return false }
             CrashSwitch.at("checked")

@@ -25,11 +25,7 @@ enum HunkOnlyCheck {
             parsed += analysis.parsed
             parseErrors += analysis.parseErrors
             failed += analysis.failed.map { ($0.file, $0.cause, [number]) }
-            let reported = analysis.findings.map { finding in
-                var finding = finding
-                return finding
-            }
-            outcomes.append(PatchOutcome(number: number, patch: patch, findings: reported.sorted(by: Finding.reportOrder),
+            outcomes.append(PatchOutcome(number: number, patch: patch, findings: analysis.findings.sorted(by: Finding.reportOrder),
                                          fixed: [], images: analysis.images))
         }
         var warnings = plan.warnings

@@ -15,15 +15,18 @@ public struct CheckOptions: Sendable {
     /// check against the same tree parses again. Patched versions are
     /// one-offs and never cached.
     public var cache: FactCache?
+    /// See `AnalysisOptions.kbuildCache`.
+    public var kbuildCache: String?
 
     public init(tree: String, compileDatabase: CompileDatabase? = nil,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil,
-                cache: FactCache? = nil) {
+                cache: FactCache? = nil, kbuildCache: String? = nil) {
+        self.cache = cache
+        self.kbuildCache = kbuildCache
         self.tree = tree
         self.compileDatabase = compileDatabase
         self.jobs = jobs
         self.kernelVersion = kernelVersion
-        self.cache = cache
     }
 }
 
@@ -203,7 +206,8 @@ struct TreeCheck {
             sources += includers(of: header, in: snapshots.last!).filter { !sources.contains($0) }
         }
         let plan = engine.plan(for: AnalysisOptions(
-            files: sources.map { root + "/" + $0 }, compileDatabase: options.compileDatabase, jobs: options.jobs))
+            files: sources.map { root + "/" + $0 }, compileDatabase: options.compileDatabase, jobs: options.jobs,
+            kbuildCache: options.kbuildCache))
 
         // 3. One request per distinct (file, version of the touched files).
         //    Skipped lines are recorded (libclang's detailed preprocessing
@@ -279,8 +283,7 @@ struct TreeCheck {
             let addedLines = added[k].reduce(into: [String: Set<Int>]()) { $0[root + "/" + $1.key] = $1.value }
             let differ = FindingDiff(signatureLabel: engine.knowledge.faultContext.signatureLabel)
             let introduced = differ.introduced(after: after, before: before).map { finding in
-                var finding = relocate(finding, program: programs[k], added: addedLines)
-                return finding
+                relocate(finding, program: programs[k], added: addedLines)
             }
             let skipped = skippedCode(patch: patch, number: k, units: stateRequests[k].compactMap { outcomes[$0].facts },
                                       added: added[k], state: snapshots[k], kernelVersion: version)

@@ -12,12 +12,22 @@ public struct CompileDatabase: Sendable {
     }
 
     public let path: String
-    public let entries: [String: Entry]
+    private let store: Store
+    /// Every entry by file (a database read lazily decodes them all: for
+    /// small ones and tests; analysis asks `entry(for:)`).
+    public var entries: [String: Entry] { store.all() }
+    /// The files the database has, sorted.
+    public var files: [String] { store.files }
+    public var count: Int { store.files.count }
     /// Where the entries came from, for `-v` (a path, or kbuild and its config).
     public var origin: String
     /// The config whose kbuild commands these are, when mmlint made the
     /// database from kbuild's dry run (`mmlint flags`).
     public var kbuildConfig: KernelConfig?
+    /// When set, the tree whose include folders an entry's output folders
+    /// precede (`KbuildCommands.preferOutput`), applied to the entries
+    /// asked for rather than to all of a whole tree's at load.
+    public var outputFirstTree: String?
     /// Files by folder, for borrowing a neighbour's flags.
     private var byFolder: [String: [String]] = [:]
 
@@ -37,36 +47,99 @@ public struct CompileDatabase: Sendable {
 
     public init(data: Data, path: String) throws(EngineError) {
         self.path = path
-        guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
-            throw .input("\(path): not a compile database (expected a JSON array of objects)")
-        }
-        var entries: [String: Entry] = [:]
-        for (index, object) in list.enumerated() {
-            guard let directory = object["directory"] as? String, let file = object["file"] as? String else {
-                throw .input("\(path): entry \(index + 1) lacks \"directory\" or \"file\"")
-            }
-            let arguments: [String]
-            if let list = object["arguments"] as? [String] {
-                arguments = list
-            } else if let command = object["command"] as? String {
-                arguments = ShellWords.split(command)
-            } else {
-                throw .input("\(path): entry \(index + 1) (\(file)) has neither \"arguments\" nor \"command\"")
-            }
-            let absolute = Paths.normalize(file, relativeTo: directory)
-            // The first entry for a file wins, as in clang's own tools.
-            if entries[absolute] == nil {
-                entries[absolute] = Entry(directory: directory, file: absolute, arguments: arguments)
-            }
-        }
-        self.entries = entries
         origin = "compile database " + path
+        // The shape mmlint writes (a whole tree's commands: 85 MB for
+        // allmodconfig) is indexed by file and each entry decoded when
+        // asked for; decoding all of it took seconds per scan.
+        if let objects = Self.objectRanges(data) {
+            var ranges: [String: Range<Int>] = [:]
+            for (file, range) in objects where ranges[file] == nil { ranges[file] = range }
+            store = Store(data: data, ranges: ranges, path: path)
+        } else {
+            guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
+                throw .input("\(path): not a compile database (expected a JSON array of objects)")
+            }
+            var entries: [String: Entry] = [:]
+            for (index, object) in list.enumerated() {
+                let entry = try Self.entry(object, index: index, path: path)
+                // The first entry for a file wins, as in clang's own tools.
+                if entries[entry.file] == nil { entries[entry.file] = entry }
+            }
+            store = Store(entries: entries)
+        }
         index()
+    }
+
+    static func entry(_ object: [String: Any], index: Int, path: String) throws(EngineError) -> Entry {
+        guard let directory = object["directory"] as? String, let file = object["file"] as? String else {
+            throw .input("\(path): entry \(index + 1) lacks \"directory\" or \"file\"")
+        }
+        let arguments: [String]
+        if let list = object["arguments"] as? [String] {
+            arguments = list
+        } else if let command = object["command"] as? String {
+            arguments = ShellWords.split(command)
+        } else {
+            throw .input("\(path): entry \(index + 1) (\(file)) has neither \"arguments\" nor \"command\"")
+        }
+        return Entry(directory: directory, file: Paths.normalize(file, relativeTo: directory), arguments: arguments)
+    }
+
+    /// The objects of a database in the shape `write(to:)` gives (no
+    /// blanks, keys sorted so `"file"` comes last, absolute files), each
+    /// with its file and byte range; nil for any other shape.
+    static func objectRanges(_ data: Data) -> [(file: String, range: Range<Int>)]? {
+        data.withUnsafeBytes { raw -> [(file: String, range: Range<Int>)]? in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count >= 2,
+                  base[0] == UInt8(ascii: "[") else { return nil }
+            let count = raw.count
+            let key = Array(#""file":""#.utf8)
+            // memchr to each ':' (a few per entry), then the key around it:
+            // fast even in a debug build, where a Swift loop over every byte is not.
+            func find(_ key: [UInt8], from: Int) -> Int? {
+                var at = from
+                while at < count, let colon = memchr(base + at, Int32(UInt8(ascii: ":")), count - at) {
+                    let position = UnsafeRawPointer(colon) - UnsafeRawPointer(base)
+                    let begin = position - 6
+                    if begin >= from, position + 1 < count,
+                       (0..<key.count).allSatisfy({ base[begin + $0] == key[$0] }) {
+                        return begin
+                    }
+                    at = position + 1
+                }
+                return nil
+            }
+            var result: [(file: String, range: Range<Int>)] = []
+            var start = 1
+            if base[start] == UInt8(ascii: "]") { return [] }
+            while true {
+                guard base[start] == UInt8(ascii: "{"), let hit = find(key, from: start) else { return nil }
+                var index = hit + key.count
+                var bytes: [UInt8] = []
+                while index < count, base[index] != UInt8(ascii: "\"") {
+                    if base[index] == UInt8(ascii: "\\") {
+                        // Only the escapes a path gets from JSONSerialization.
+                        guard index + 1 < count, base[index + 1] == UInt8(ascii: "/") || base[index + 1] == UInt8(ascii: "\\") else {
+                            return nil
+                        }
+                        index += 1
+                    }
+                    bytes.append(base[index])
+                    index += 1
+                }
+                guard index + 2 < count, base[index + 1] == UInt8(ascii: "}"), bytes.first == UInt8(ascii: "/") else { return nil }
+                let end = index + 2
+                result.append((String(decoding: bytes, as: UTF8.self), start..<end))
+                if base[end] == UInt8(ascii: "]") { return result }
+                guard base[end] == UInt8(ascii: ","), end + 1 < count else { return nil }
+                start = end + 1
+            }
+        }
     }
 
     private mutating func index() {
         byFolder = [:]
-        for file in entries.keys.sorted() {
+        for file in store.files {
             byFolder[(file as NSString).deletingLastPathComponent, default: []].append(file)
         }
     }
@@ -76,9 +149,56 @@ public struct CompileDatabase: Sendable {
         self.path = path
         var entries: [String: Entry] = [:]
         for entry in list where entries[entry.file] == nil { entries[entry.file] = entry }
-        self.entries = entries
+        store = Store(entries: entries)
         self.origin = origin ?? "compile database " + path
         index()
+    }
+
+    /// The entries, decoded all at once or when first asked for.
+    final class Store: @unchecked Sendable {
+        let files: [String]
+        private var decoded: [String: Entry]
+        private let data: Data?
+        private let ranges: [String: Range<Int>]
+        private let path: String
+        private let lock = NSLock()
+
+        init(entries: [String: Entry]) {
+            decoded = entries
+            files = entries.keys.sorted()
+            data = nil
+            ranges = [:]
+            path = ""
+        }
+
+        init(data: Data, ranges: [String: Range<Int>], path: String) {
+            self.data = data
+            self.ranges = ranges
+            self.path = path
+            files = ranges.keys.sorted()
+            decoded = [:]
+        }
+
+        func contains(_ file: String) -> Bool { data == nil ? decoded[file] != nil : ranges[file] != nil }
+
+        func entry(_ file: String) -> Entry? {
+            lock.lock()
+            defer { lock.unlock() }
+            if let entry = decoded[file] { return entry }
+            guard let data, let range = ranges[file],
+                  let object = (try? JSONSerialization.jsonObject(
+                      with: data.subdata(in: (data.startIndex + range.lowerBound)..<(data.startIndex + range.upperBound)))) as? [String: Any],
+                  let entry = try? CompileDatabase.entry(object, index: 0, path: path), entry.file == file else { return nil }
+            decoded[file] = entry
+            return entry
+        }
+
+        func all() -> [String: Entry] {
+            guard data != nil else { return decoded }
+            var result: [String: Entry] = [:]
+            for file in files { result[file] = entry(file) }
+            return result
+        }
     }
 
     /// The entry of a file of the same folder, else of the nearest folder
@@ -88,7 +208,7 @@ public struct CompileDatabase: Sendable {
     public func neighbour(of file: String, within root: String) -> Entry? {
         var folder = (file as NSString).deletingLastPathComponent
         while folder.hasPrefix(root + "/") || folder == root {
-            if let first = byFolder[folder]?.first { return entries[first] }
+            if let first = byFolder[folder]?.first { return entry(for: first) }
             folder = (folder as NSString).deletingLastPathComponent
         }
         return nil
@@ -98,7 +218,7 @@ public struct CompileDatabase: Sendable {
     /// architecture builds: under another architecture's `arch/` folder, or
     /// missing from a database that covers the architecture.
     public func isNotBuiltOnArchitecture(_ file: String, root: String, architecture: String = "x86") -> Bool {
-        guard entries[file] == nil else { return false }
+        guard !store.contains(file) else { return false }
         let relative = Paths.relative(file, to: root)
         if relative.hasPrefix("arch/") {
             let parts = relative.split(separator: "/")
@@ -109,12 +229,16 @@ public struct CompileDatabase: Sendable {
     }
 
 
-    public func entry(for file: String) -> Entry? { entries[file] }
+    public func entry(for file: String) -> Entry? {
+        guard let entry = store.entry(file) else { return nil }
+        guard let outputFirstTree else { return entry }
+        return KbuildCommands.preferOutput([entry], tree: outputFirstTree)[0]
+    }
 
     /// Writes the database as `compile_commands.json` (the `arguments` form,
     /// sorted by file), under a temporary name then renamed.
     public func write(to path: String) throws {
-        let list = entries.values.sorted { $0.file < $1.file }.map { entry in
+        let list = files.compactMap(store.entry).map { entry in
             ["directory": entry.directory, "file": entry.file, "arguments": entry.arguments] as [String: Any]
         }
         let data = try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])

@@ -29,13 +29,19 @@ public struct AnalysisOptions: Sendable {
     /// Facts of unchanged files come from here when set.
     public var cache: FactCache?
     public var progress: Progress?
+    /// The folder of `mmlint flags`' databases, when the flags were not
+    /// named (no `--compile-commands`, no `--kconfig`): a file the tree's
+    /// config does not build then takes kbuild's command from the broadest
+    /// current database cached there for the tree. Nothing is ever made.
+    public var kbuildCache: String?
 
     public init(files: [String], compileDatabase: CompileDatabase? = nil,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 overlay: [String: [UInt8]] = [:], kernelVersion: KernelVersion? = nil,
-                cache: FactCache? = nil, progress: Progress? = nil) {
+                cache: FactCache? = nil, progress: Progress? = nil, kbuildCache: String? = nil) {
         self.files = files
         self.compileDatabase = compileDatabase
+        self.kbuildCache = kbuildCache
         self.jobs = max(1, jobs)
         self.overlay = overlay
         self.kernelVersion = kernelVersion
@@ -58,6 +64,13 @@ public struct AnalysisResult: Sendable {
     public var kernelVersion: KernelVersion?
     /// One line per file: which flags were used.
     public var flagNotes: [String]
+    /// Files no config of this architecture builds (another architecture's
+    /// `arch/`, or missing from allmodconfig's commands): analysed as well
+    /// as can be, their parse errors reported apart.
+    public var notBuiltOnArchitecture: Set<String> = []
+    /// Files the tree's config does not build, parsed with flags guessed
+    /// for that config because no cached kbuild database has their command.
+    public var withoutKbuildCommand: Set<String> = []
     /// Said once: problems with the set-up that changed how files were parsed.
     public var warnings: [String]
     public var program: Program
@@ -173,10 +186,18 @@ public final class Engine: Sendable {
         let (program, findings) = evaluate(units, kernelVersion: version)
         var warnings = plan.warnings
         warnings += options.cache?.warnings ?? []
-        return AnalysisResult(findings: findings, units: units, cached: outcomes.filter(\.cached).count,
-                              failures: outcomes.compactMap(\.failure),
-                              kernelRoot: plan.tree?.root, kernelVersion: version,
-                              flagNotes: outcomes.map(\.note), warnings: warnings, program: program)
+        var result = AnalysisResult(findings: findings, units: units, cached: outcomes.filter(\.cached).count,
+                                    failures: outcomes.compactMap(\.failure),
+                                    kernelRoot: plan.tree?.root, kernelVersion: version,
+                                    flagNotes: outcomes.map(\.note), warnings: warnings, program: program)
+        for (request, outcome) in zip(requests, outcomes) {
+            switch outcome.unbuilt {
+            case .onArchitecture: result.notBuiltOnArchitecture.insert(request.path)
+            case .withoutCommand: result.withoutKbuildCommand.insert(request.path)
+            case nil: break
+            }
+        }
+        return result
     }
 
     /// Flag decisions for a set of files (the tree, the database, warnings).
@@ -207,7 +228,7 @@ public final class Engine: Sendable {
                     && !(isolation != nil && ParseWorkerServer.isFaultInjected(request.path))
                     ? cache?.key(file: request.path, arguments: job.arguments, mode: job.mode) : nil
                 if let key, let facts = cache?.lookup(key) {
-                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: true))
+                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: true, unbuilt: job.unbuilt))
                     continue
                 }
                 var unsaved = job.unsaved.map { UnsavedFile(path: $0.path, contents: $0.contents) }
@@ -226,10 +247,10 @@ public final class Engine: Sendable {
                         }
                         slots.set(i, ParseOutcome(facts: reply.facts,
                                                   failure: reply.failure.map { AnalysisFailure(file: request.path, message: $0) },
-                                                  note: job.note, cached: false))
+                                                  note: job.note, cached: false, unbuilt: job.unbuilt))
                     case .fault(let why):
                         slots.set(i, ParseOutcome(facts: nil, failure: AnalysisFailure(file: request.path, cause: why),
-                                                  note: job.note, cached: false))
+                                                  note: job.note, cached: false, unbuilt: job.unbuilt))
                     }
                     continue
                 }
@@ -240,10 +261,10 @@ public final class Engine: Sendable {
                     if let key {
                         cache?.store(key, facts: facts, inputs: unit.includedFiles.map { Paths.normalize($0) })
                     }
-                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: false))
+                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: false, unbuilt: job.unbuilt))
                 } catch {
                     slots.set(i, ParseOutcome(facts: nil, failure: AnalysisFailure(file: request.path, message: String(describing: error)),
-                                              note: job.note, cached: false))
+                                              note: job.note, cached: false, unbuilt: job.unbuilt))
                 }
             }
         }
@@ -321,5 +342,7 @@ public struct ParseOutcome: Sendable {
     public var note: String
     /// Taken from the fact cache instead of parsed.
     public var cached: Bool
+    /// Why the file had no compile command of its own, when that matters to the summary.
+    public var unbuilt: FlagPlan.Unbuilt?
 }
 

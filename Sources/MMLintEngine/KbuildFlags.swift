@@ -60,6 +60,8 @@ public final class KbuildFlags {
     public let config: KernelConfig
     /// This tree's and config's folder in the cache.
     public let folder: String
+    /// The config's folder name (a config file's by its content when made).
+    let folderName: String
     let jobs: Int
     let progress: ((_ message: String, _ transient: Bool) -> Void)?
 
@@ -89,12 +91,55 @@ public final class KbuildFlags {
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ((_ message: String, _ transient: Bool) -> Void)? = nil) {
         self.tree = Paths.normalize(tree)
         self.config = config
-        var hasher = FNV1a()
-        hasher.add(self.tree)
-        let name = (self.tree as NSString).lastPathComponent + "-" + String(hasher.hex.prefix(12))
-        folder = Paths.normalize(cacheDirectory) + "/" + name + "/" + config.folderName(tree: self.tree)
+        folderName = config.folderName(tree: self.tree)
+        folder = Self.treeFolder(self.tree, cacheDirectory: cacheDirectory) + "/" + folderName
         self.jobs = max(1, jobs)
         self.progress = progress
+    }
+
+    /// A database already in the cache, known by its folder: a config file's
+    /// database is found again without the file.
+    init(tree: String, cachedFolder name: String, cacheDirectory: String) {
+        self.tree = Paths.normalize(tree)
+        switch name {
+        case "tree": config = .tree
+        case "defconfig": config = .defconfig
+        case "allmodconfig": config = .allmodconfig
+        // The config as kbuild completed it (olddefconfig), in the output folder.
+        default: config = .file(Self.treeFolder(self.tree, cacheDirectory: cacheDirectory) + "/" + name + "/out/.config")
+        }
+        folderName = name
+        folder = Self.treeFolder(self.tree, cacheDirectory: cacheDirectory) + "/" + name
+        jobs = 1
+        progress = nil
+    }
+
+    /// The cache folder of a tree's databases: its name and a hash of its path.
+    static func treeFolder(_ tree: String, cacheDirectory: String) -> String {
+        var hasher = FNV1a()
+        hasher.add(tree)
+        return Paths.normalize(cacheDirectory) + "/" + (tree as NSString).lastPathComponent + "-" + String(hasher.hex.prefix(12))
+    }
+
+    /// The current database of `tree` in the cache that covers the most
+    /// files (allmodconfig when it was made), other than the tree's own
+    /// config's; nil when there is none. Never runs make.
+    public static func broadestCached(tree: String, cacheDirectory: String = KbuildFlags.defaultDirectory) -> KbuildFlags? {
+        let root = Paths.normalize(tree)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: treeFolder(root, cacheDirectory: cacheDirectory))) ?? []
+        var candidates: [(flags: KbuildFlags, files: Int)] = []
+        for name in names where name != "tree" {
+            let flags = KbuildFlags(tree: root, cachedFolder: name, cacheDirectory: cacheDirectory)
+            if let files = flags.cachedFileCount() { candidates.append((flags, files)) }
+        }
+        candidates.sort { a, b in a.files != b.files ? a.files > b.files : a.flags.folderName < b.flags.folderName }
+        return candidates.first { $0.flags.isCurrent() }?.flags
+    }
+
+    /// The database when the cache holds a current one, else nil: never runs make.
+    public func cachedDatabase() -> CompileDatabase? {
+        guard isCurrent(), let database = try? CompileDatabase(at: databasePath) else { return nil }
+        return labelled(database)
     }
 
     public var databasePath: String { folder + "/compile_commands.json" }
@@ -116,8 +161,8 @@ public final class KbuildFlags {
     }
 
     func labelled(_ database: CompileDatabase) -> CompileDatabase {
-        var database = CompileDatabase(entries: KbuildCommands.preferOutput(Array(database.entries.values), tree: tree),
-                                       path: database.path)
+        var database = database
+        database.outputFirstTree = tree
         database.kbuildConfig = config
         database.origin = "kbuild's commands for \(config) (\(databasePath))"
         return database
@@ -137,7 +182,7 @@ public final class KbuildFlags {
     func identity() -> String {
         var hasher = FNV1a()
         hasher.add(Self.formatVersion)
-        hasher.add(config.folderName(tree: tree))
+        hasher.add(folderName)
         if config == .tree {
             hasher.add(FileManager.default.contents(atPath: tree + "/.config").map { [UInt8]($0) } ?? [])
         }
@@ -184,7 +229,7 @@ public final class KbuildFlags {
         try? fm.createDirectory(atPath: outputRoot, withIntermediateDirectories: true)
 
         let log = folder + "/make.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         switch config {
         case .tree, .file:
             let source = config == .tree ? tree + "/.config" : { if case .file(let path) = config { return path }; return "" }()

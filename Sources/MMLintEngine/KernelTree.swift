@@ -91,6 +91,35 @@ public final class KernelTree: @unchecked Sendable {
         return FlagTranslator.absolutize(flags, directory: root) + FlagTranslator.common(resourceInclude: resourceInclude)
     }
 
+    /// Whether the tree's configuration builds `file`, as far as the
+    /// Makefiles read here show: its object, or a composite object listing
+    /// it, is in `obj-y`, `obj-m` or `lib-y` of its folder, and each folder
+    /// is named the same way by a Makefile above it, up to a top-level
+    /// folder or `arch/x86`. What the reader cannot place (Makefiles that
+    /// include others, `$(subst …)`) counts as not built: such a file is
+    /// better served by kbuild's own command from a config that builds it.
+    public func builds(_ file: String) -> Bool {
+        guard isPrepared, file.hasPrefix(root + "/") else { return false }
+        let relative = Paths.relative(file, to: root)
+        let dir = (relative as NSString).deletingLastPathComponent
+        let base = ((relative as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard !dir.isEmpty, makefile(dir)?.builds(base + ".o") == true else { return false }
+        return buildsFolder(dir)
+    }
+
+    private func buildsFolder(_ dir: String) -> Bool {
+        let parts = dir.split(separator: "/")
+        if parts.count == 1 { return parts[0] != "arch" }
+        if parts[0] == "arch", parts.count == 2 { return parts[1] == "x86" }
+        var above = (dir as NSString).deletingLastPathComponent
+        while !above.isEmpty {
+            let rest = String(dir.dropFirst(above.count + 1)) + "/"
+            if makefile(above)?.names(rest) == true { return buildsFolder(above) }
+            above = (above as NSString).deletingLastPathComponent
+        }
+        return false
+    }
+
     private func makefile(_ dir: String) -> KbuildMakefile? {
         lock.lock()
         defer { lock.unlock() }
@@ -188,6 +217,36 @@ struct KbuildMakefile {
         assignments.contains { name, value in
             name == "obj-m" && value.split(separator: " ").contains { $0 == object }
         }
+    }
+
+    /// Whether the configuration builds `object` here: it is in `obj-y`,
+    /// `obj-m` or `lib-y`, itself or through composite objects listing it.
+    func builds(_ object: String, depth: Int = 0) -> Bool {
+        if names(object) { return true }
+        guard depth < 4 else { return false }
+        for (name, value) in assignments where Self.isComposite(name) && words(value).contains(where: { $0 == object }) {
+            let composite = String(name.dropLast(name.hasSuffix("-objs") ? 5 : 2)) + ".o"
+            if composite != object, builds(composite, depth: depth + 1) { return true }
+        }
+        return false
+    }
+
+    /// Whether `obj-y`, `obj-m` or `lib-y` lists `object` (a folder ends in `/`).
+    func names(_ object: String) -> Bool {
+        assignments.contains { name, value in
+            (name == "obj-y" || name == "obj-m" || name == "lib-y") && words(value).contains(where: { $0 == object })
+        }
+    }
+
+    private func words(_ value: String) -> [Substring] {
+        expand(value).split(whereSeparator: { $0 == " " || $0 == "\t" })
+    }
+
+    /// `foo-y`, `foo-m`, `foo-objs`: the parts of the composite object foo.o.
+    static func isComposite(_ name: String) -> Bool {
+        (name.hasSuffix("-y") || name.hasSuffix("-objs") || name.hasSuffix("-m")) && !name.hasPrefix("obj-")
+            && !name.hasPrefix("ccflags") && !name.hasPrefix("subdir-") && !name.hasPrefix("lib-")
+            && !name.hasPrefix("asflags") && !name.hasPrefix("ldflags")
     }
 
     /// The composite object whose list names `object` (`vfio-pci-core-y := vfio_pci_core.o`).

@@ -49,6 +49,13 @@ struct AnalysisArguments: ParsableArguments {
         return outcome.database
     }
 
+    /// Where a file the tree's config does not build finds kbuild's command
+    /// when no flags were named: the cache `mmlint flags` writes. Named
+    /// flags (`--compile-commands`, `--kconfig`) are used alone.
+    var kbuildCache: String? {
+        compileCommands == nil && kconfig == nil ? KbuildFlags.defaultDirectory : nil
+    }
+
     /// `--kernel-version`, parsed (validated above).
     var version: KernelVersion? { kernelVersion.flatMap { KernelVersion($0) } }
 

@@ -102,7 +102,8 @@ struct Bot: ParsableCommand {
                 limits: try limits.resolved().patch, seriesWait: seriesWait,
                 explainApplyFailures: explainApplyFailures,
                 review: ReviewOptions(from: reviewer, signOff: signOff ?? ReviewWriterNames.firstName(of: reviewer)),
-                worktrees: Paths.normalize(state) + ".worktrees", cache: factCache.cache(for: engine))
+                worktrees: Paths.normalize(state) + ".worktrees", cache: factCache.cache(for: engine),
+                kbuildCache: analysis.kbuildCache)
             let runner = BotRunner(inbox: source, outbox: sink, state: database, engine: engine,
                                    configuration: configuration, log: { printError("mmlint bot: " + $0) })
             for signal in [SIGTERM, SIGINT] {

@@ -80,7 +80,8 @@ struct Fix: ParsableCommand {
                             cache: cache, kernelVersion: analysis.version).files
             : files
         let run = FixRun.run(engine: engine, options: AnalysisOptions(
-            files: selected, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version, cache: cache))
+            files: selected, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version, cache: cache,
+            kbuildCache: analysis.kbuildCache))
         for warning in run.analysis.warnings { printError("mmlint: warning: " + warning) }
         let root = run.analysis.kernelRoot ?? Self.treeRoot(of: files.first)
         func place(_ location: Location) -> String {
@@ -253,7 +254,7 @@ enum FollowUpFix {
         let wanted = Set(findings.map(identity))
         return FixRun.run(engine: engine, options: AnalysisOptions(
             files: files, compileDatabase: try input.compileDatabase(root: root), jobs: input.analysis.jobs,
-            overlay: images, kernelVersion: kernelVersion), include: { wanted.contains(identity($0)) })
+            overlay: images, kernelVersion: kernelVersion, kbuildCache: input.analysis.kbuildCache), include: { wanted.contains(identity($0)) })
     }
 
     /// The series' post-images after each patch, by patch number.

@@ -13,7 +13,9 @@ struct Flags: ParsableCommand {
             sources in the cache folder, with its output in a folder of its own, so the tree \
             is never written. The first run takes minutes (`make prepare` for the config, then \
             the dry run); later runs reuse the database until the config or a Makefile, \
-            Kbuild or Kconfig file changes. `mmlint scan --kconfig CONFIG` uses the same database.
+            Kbuild or Kconfig file changes. `mmlint scan --kconfig CONFIG` uses the same database; \
+            a scan with no flags named uses the broadest current one (allmodconfig once made) for \
+            the files the tree's own .config does not build.
             """)
 
     @Argument(help: "The kernel source tree.")
@@ -49,7 +51,7 @@ struct Flags: ParsableCommand {
             } else {
                 let outcome = try flags.database()
                 FlagsProgress.clear()
-                (path, count, reused) = (outcome.path, outcome.database.entries.count, outcome.reused)
+                (path, count, reused) = (outcome.path, outcome.database.count, outcome.reused)
             }
             print(path)
             printError(String(format: "mmlint: %@ C files with kbuild's compile command for %@ (%@), %@ in %.1fs",

@@ -10,10 +10,12 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Scan files or folders for mm API misuse.",
         discussion: """
-            Flags for each file come from a compile_commands.json (--compile-commands, \
-            or one at the kernel tree's root), else from kbuild's rules for a prepared \
-            kernel tree, else bare mode (mmlint's prelude of mm declarations). \
-            -v says which, per file.
+            Flags for each file come from --kconfig or --compile-commands when given; \
+            else from a compile_commands.json at the kernel tree's root, then kbuild's \
+            commands `mmlint flags` cached for the tree (its own .config's; for files \
+            that config does not build, the broadest, allmodconfig once made), then \
+            kbuild's rules read for a prepared kernel tree, else bare mode (mmlint's \
+            prelude of mm declarations). -v says which, per file.
             """)
 
     @Argument(help: "C files or folders (folders are searched for .c files).")
@@ -98,7 +100,8 @@ struct Scan: ParsableCommand {
             let result = engine.analyze(AnalysisOptions(
                 files: selection.files, compileDatabase: database, jobs: jobs,
                 kernelVersion: kernelVersion.flatMap { KernelVersion($0) }, cache: cache,
-                progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } }))
+                progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } },
+                kbuildCache: analysis.kbuildCache))
             bar?.clear()
             for warning in result.warnings { printError("mmlint: warning: " + warning) }
             let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath
@@ -115,9 +118,7 @@ struct Scan: ParsableCommand {
                 }
             }
             // Files no config of this architecture builds are said once, apart.
-            let notBuilt = Set(result.units.map(\.file).filter {
-                database?.isNotBuiltOnArchitecture($0, root: root) ?? false
-            })
+            let notBuilt = result.notBuiltOnArchitecture
             var report = Report(
                 findings: result.findings, rules: engine.rules.map(\.description), root: root,
                 kernelVersion: result.kernelVersion,
@@ -138,6 +139,7 @@ struct Scan: ParsableCommand {
                 printError("mmlint: \(notBuilt.count) file\(notBuilt.count == 1 ? "" : "s") not built on this architecture "
                            + "(analysed with a built neighbour's flags; \(broken) with parse errors, not counted above)")
             }
+            if !quiet, let hint = KbuildHint.text(result) { printError(hint) }
             // A file that could not be analysed may hold what the scan looks
             // for: the findings printed are all that is known, not all there is.
             return !report.isComplete ? .error : result.findings.isEmpty ? .clean : .findings
@@ -200,6 +202,20 @@ enum SourceFiles {
     static func tooMany(_ limit: Int) -> EngineError {
         .input("more than \(limit) C files to scan, over the files-per-scan limit; scan a subfolder, "
                + "or pass --limit files=N or set \(LimitOptions.filesVariable) to raise it")
+    }
+}
+
+/// What a scan without named flags says when files the tree's config does
+/// not build had only guessed flags: how many, and the one command that
+/// gives them kbuild's own.
+enum KbuildHint {
+    static func text(_ result: AnalysisResult) -> String? {
+        guard let root = result.kernelRoot, !result.withoutKbuildCommand.isEmpty else { return nil }
+        let count = result.withoutKbuildCommand.count
+        let broken = result.units.filter { result.withoutKbuildCommand.contains($0.file) && !$0.errors.isEmpty }.count
+        return "mmlint: \(count) file\(count == 1 ? "" : "s") the tree's .config does not build had flags guessed "
+            + "for that config (\(broken) with parse errors); for kbuild's exact flags run once "
+            + "`mmlint flags --kconfig allmodconfig \(root)` (3-7 min of CPU on two cores; later scans reuse it)"
     }
 }
 

@@ -45,7 +45,7 @@ final class KbuildFlagsTests: XCTestCase {
         let database = outcome.database
 
         // Exact flags for both drivers: every sampled file parses cleanly.
-        let built = database.entries.keys.sorted()
+        let built = database.files
         let pm = strided(built.filter { $0.hasPrefix(root + "/drivers/gpu/drm/amd/pm/") }, 6)
         let nvkm = strided(built.filter { $0.hasPrefix(root + "/drivers/gpu/drm/nouveau/nvkm/") }, 6)
         XCTAssertEqual(pm.count, 6, "amdgpu's pm/ files are missing from kbuild's commands")
@@ -56,6 +56,28 @@ final class KbuildFlagsTests: XCTestCase {
             XCTAssertEqual(unit.flagMode, .compileDatabase, unit.file)
             XCTAssertEqual(unit.errors.map(\.message), [], unit.file)
         }
+
+        // No flags named: the tree's .config builds neither driver, so their
+        // files take kbuild's commands from the broadest database cached for
+        // the tree (the one made above, or allmodconfig's when there is
+        // one), never from a dry run started by the scan.
+        let scan = ["scan", "-v", "--no-cache", "--no-prefilter", "-j", "2", "--rule", "mm-remap-in-fault"] + pm + nvkm
+        let exact = try mmlint(scan)
+        XCTAssertNotEqual(exact.status, 2, exact.stderr)
+        for file in pm + nvkm {
+            let note = exact.stderr.split(separator: "\n").first { $0.hasPrefix("mmlint: " + Paths.relative(file, to: root) + ": ") } ?? ""
+            XCTAssertTrue(note.contains("not built by the tree's .config; flags from kbuild's commands for"), String(note))
+        }
+        XCTAssertEqual(exact.stderr.split(separator: "\n").filter { $0.contains(": parse error: ") }, [])
+        XCTAssertFalse(exact.stderr.contains("had flags guessed"), exact.stderr)
+        // Nothing cached: the flags are guessed, and the summary says for how
+        // many files and which command gives kbuild's own.
+        let empty = try temporaryFile(named: "flags")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let guessed = try mmlint(scan.filter { $0 != "-v" }, environment: ["MMLINT_FLAGS_CACHE": empty])
+        XCTAssertTrue(guessed.stderr.contains("mmlint: 12 files the tree's .config does not build had flags guessed"), guessed.stderr)
+        XCTAssertTrue(guessed.stderr.contains("`mmlint flags --kconfig allmodconfig \(root)`"), guessed.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty), [], "a scan never makes a database")
 
         // A random sample of the files the config builds, in the bench's
         // folders: at most 1 % with parse errors. (Over all files of those
@@ -92,20 +114,25 @@ final class KbuildFlagsTests: XCTestCase {
         return dir + "/" + name
     }
 
-    func mmlint(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func mmlint(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let exe = KernelCache.repo + "/.build/debug/mmlint"
         let executable = FileManager.default.isExecutableFile(atPath: exe) ? exe
             : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mmlint").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // stderr to a file: a scan's parse errors can fill a pipe read after stdout.
+        let errors = try temporaryFile(named: "stderr")
+        FileManager.default.createFile(atPath: errors, contents: nil)
+        let out = Pipe(), err = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try err.close()
+        let stderr = FileManager.default.contents(atPath: errors) ?? Data()
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

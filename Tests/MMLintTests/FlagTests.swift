@@ -1,4 +1,5 @@
 import Foundation
+import MMLintCore
 @testable import MMLintEngine
 import XCTest
 
@@ -271,8 +272,23 @@ final class FlagTests: XCTestCase {
     func testDatabaseWrittenReadsBack() throws {
         let dir = try temporaryDirectory(self)
         let entry = CompileDatabase.Entry(directory: "/out", file: "/k/a.c", arguments: ["gcc", "-DX=\"y z\"", "-c", "/k/a.c"])
-        try CompileDatabase(entries: [entry], path: dir + "/db.json").write(to: dir + "/db.json")
-        XCTAssertEqual(try CompileDatabase(at: dir + "/db.json").entry(for: "/k/a.c"), entry)
+        let other = CompileDatabase.Entry(directory: "/out", file: "/k/sub dir/b\\c.c", arguments: ["gcc", "-c", "b.c"])
+        try CompileDatabase(entries: [entry, other], path: dir + "/db.json").write(to: dir + "/db.json")
+        let read = try CompileDatabase(at: dir + "/db.json")
+        XCTAssertEqual(read.entry(for: "/k/a.c"), entry)
+        XCTAssertEqual(read.entry(for: other.file), other)
+        XCTAssertEqual(read.files, ["/k/a.c", other.file])
+        XCTAssertNil(read.entry(for: "/k/c.c"))
+        // The shape mmlint writes is indexed without decoding its entries;
+        // any other shape is read whole, with the same result.
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: dir + "/db.json"))
+        XCTAssertEqual(CompileDatabase.objectRanges(data)?.map(\.file), ["/k/a.c", other.file])
+        let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: data), options: [.prettyPrinted])
+        XCTAssertNil(CompileDatabase.objectRanges(pretty))
+        XCTAssertEqual(try CompileDatabase(data: pretty, path: "p.json").entries, read.entries)
+        XCTAssertNil(CompileDatabase.objectRanges(Data(#"[{"directory":"/o","file":"rel.c","command":"cc -c rel.c"}]"#.utf8)))
+        XCTAssertEqual(CompileDatabase.objectRanges(Data("[]".utf8))?.count, 0)
+        XCTAssertNil(CompileDatabase.objectRanges(Data(#"[{"arguments":[],"directory":"/o","file":"/a.c"}"#.utf8)))
     }
 
     /// A tree shaped like a configured, partly built kernel, with a Makefile
@@ -378,6 +394,131 @@ final class FlagTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("drivers/demo/other.c"), "\(error)")
         }
         XCTAssertFalse(flags.isCurrent())
+    }
+
+    /// With no flags named, a file the tree's config does not build takes
+    /// kbuild's command from a database `mmlint flags` cached for the tree;
+    /// without one (or with a stale one) its flags are guessed and it is
+    /// counted for the summary's hint. Nothing is ever made implicitly.
+    func testCachedKbuildDatabaseServesFilesTheTreesConfigDoesNotBuild() throws {
+        let root = try fakeKernel()
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/arch/x86/include/generated/asm", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/arch/powerpc/kernel", withIntermediateDirectories: true)
+        // The tree's config builds built.c, not demo.c (CONFIG_DEMO unset);
+        // allmodconfig's command for demo.c sees its own autoconf.h.
+        let files = [
+            ".config": "CONFIG_OTHER=y\n",
+            "include/config/auto.conf": "CONFIG_OTHER=y\n",
+            "include/generated/autoconf.h": "#define CONFIG_OTHER 1\n",
+            "drivers/Makefile": "obj-y += demo/\n",
+            "drivers/demo/Makefile": "obj-$(CONFIG_DEMO) += demo.o\nobj-$(CONFIG_OTHER) += built.o\n",
+            "drivers/demo/demo.c": """
+                #include <generated/autoconf.h>
+                #ifndef CONFIG_DEMO_MODULE
+                static struct not_configured demo_state = NOT_CONFIGURED;
+                #endif
+                int demo;
+
+                """,
+            "drivers/demo/built.c": "#include <generated/autoconf.h>\nint built = CONFIG_OTHER;\n",
+            "arch/powerpc/kernel/ppc.c": "int ppc;\n",
+        ]
+        for (path, text) in files { try text.write(toFile: root + "/" + path, atomically: true, encoding: .utf8) }
+        let demo = root + "/drivers/demo/demo.c", built = root + "/drivers/demo/built.c"
+        let other = root + "/drivers/demo/other.c", ppc = root + "/arch/powerpc/kernel/ppc.c"
+        let cache = try temporaryDirectory(self)
+        var lastResult: AnalysisResult?
+        func analyze(database: CompileDatabase? = nil, kbuildCache: String? = cache) -> [String: UnitFacts] {
+            let result = sharedEngine.analyze(AnalysisOptions(files: [demo, built, other, ppc], compileDatabase: database,
+                                                              jobs: 1, kbuildCache: kbuildCache))
+            lastResult = result
+            return Dictionary(uniqueKeysWithValues: result.units.map { ($0.file, $0) })
+        }
+
+        // Nothing cached: guessed flags, counted for the hint; the other
+        // architecture's file is said apart.
+        var units = analyze()
+        XCTAssertEqual(units[demo]?.flagMode, .kernelTree)
+        XCTAssertNotEqual(units[demo]?.errors.count, 0, "the tree's headers lack the module's config")
+        XCTAssertEqual(lastResult?.withoutKbuildCommand, [demo, other])
+        XCTAssertEqual(lastResult?.notBuiltOnArchitecture, [ppc])
+        XCTAssertEqual(units[built]?.flagMode, .kernelTree)
+        XCTAssertEqual(units[built]?.errors.map(\.message), [])
+
+        // allmodconfig cached: its exact command for demo.c; other.c, which
+        // it does not build either, is not built on this architecture.
+        let allmod = KbuildFlags(tree: root, config: .allmodconfig, cacheDirectory: cache, jobs: 1)
+        XCTAssertFalse(try allmod.database().reused)
+        units = analyze()
+        XCTAssertEqual(units[demo]?.flagMode, .compileDatabase)
+        XCTAssertEqual(units[demo]?.errors.map(\.message), [])
+        let note = lastResult?.flagNotes.first { $0.hasPrefix("drivers/demo/demo.c: ") } ?? ""
+        XCTAssertTrue(note.contains("not built by the tree's .config; flags from kbuild's commands for allmodconfig"), note)
+        XCTAssertEqual(units[built]?.flagMode, .kernelTree, "a file the tree's config builds keeps its config")
+        XCTAssertEqual(lastResult?.withoutKbuildCommand, [])
+        XCTAssertEqual(lastResult?.notBuiltOnArchitecture, [other, ppc])
+
+        // Named flags are used alone; the tree's own database comes first.
+        let named = CompileDatabase(entries: [CompileDatabase.Entry(directory: root, file: demo,
+                                                                    arguments: ["gcc", "-DCONFIG_DEMO_MODULE", "-c", demo])],
+                                    path: root + "/compile_commands.json")
+        units = analyze(database: named, kbuildCache: nil)
+        XCTAssertEqual(units[demo]?.flagMode, .compileDatabase)
+        XCTAssertTrue(lastResult?.flagNotes.contains { $0.hasPrefix("drivers/demo/demo.c: flags from compile database") } ?? false)
+        XCTAssertEqual(units[other]?.flagMode, .kernelTree)
+        units = analyze(database: named)
+        XCTAssertTrue(lastResult?.flagNotes.contains { $0.hasPrefix("drivers/demo/demo.c: flags from compile database") } ?? false)
+
+        // The tree's own config's database, when cached, decides what that
+        // config builds: built.c is missing from it, so it is not built here.
+        let own = KbuildFlags(tree: root, config: .tree, cacheDirectory: cache, jobs: 1)
+        _ = try own.database()
+        units = analyze()
+        XCTAssertTrue(lastResult?.flagNotes.contains { $0.hasPrefix("drivers/demo/demo.c: flags from kbuild's commands for the tree's .config") } ?? false,
+                      "\(lastResult?.flagNotes ?? [])")
+        XCTAssertEqual(lastResult?.notBuiltOnArchitecture, [built, other, ppc])
+
+        // A Makefile changed: the cached databases are stale and nothing is
+        // made again; flags are guessed and the hint counts the files.
+        try "obj-$(CONFIG_DEMO) += demo.o\nobj-$(CONFIG_OTHER) += built.o other.o\n"
+            .write(toFile: root + "/drivers/demo/Makefile", atomically: false, encoding: .utf8)
+        units = analyze()
+        XCTAssertEqual(units[demo]?.flagMode, .kernelTree)
+        XCTAssertEqual(lastResult?.withoutKbuildCommand, [demo])
+        XCTAssertFalse(allmod.isCurrent())
+        XCTAssertFalse(own.isCurrent())
+    }
+
+    /// What the Makefile reader says the tree's config builds.
+    func testKernelTreeBuildsWhatItsMakefilesList() throws {
+        let root = try temporaryDirectory(self)
+        let fm = FileManager.default
+        for dir in ["drivers/a/sub", "drivers/b", "include/generated", "include/config", "arch/x86/include/generated/asm",
+                    "arch/x86/kernel", "arch/arm/kernel"] {
+            try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+        let files = [
+            "Makefile": "VERSION = 6\nPATCHLEVEL = 1\n",
+            "Kconfig": "",
+            "include/generated/autoconf.h": "",
+            "include/config/auto.conf": "CONFIG_A=m\nCONFIG_SUB=y\n",
+            "drivers/Makefile": "obj-$(CONFIG_A) += a/\nobj-$(CONFIG_B) += b/\n",
+            "drivers/a/Makefile": "obj-$(CONFIG_A) += adrv.o\nadrv-y := core.o\nadrv-$(CONFIG_OFF) += off.o\nobj-$(CONFIG_SUB) += sub/\n",
+            "drivers/a/sub/Makefile": "obj-y += s.o\n",
+            "drivers/b/Makefile": "obj-y += b.o\n",
+            "arch/x86/Kbuild": "obj-y += kernel/\n",
+            "arch/x86/kernel/Makefile": "obj-y += k.o\n",
+            "arch/arm/kernel/Makefile": "obj-y += k.o\n",
+        ]
+        for (path, text) in files { try text.write(toFile: root + "/" + path, atomically: true, encoding: .utf8) }
+        let tree = KernelTree(root: root)
+        XCTAssertTrue(tree.isPrepared)
+        for (file, expected) in [("drivers/a/core.c", true), ("drivers/a/off.c", false), ("drivers/a/sub/s.c", true),
+                                 ("drivers/b/b.c", false), ("drivers/a/unlisted.c", false),
+                                 ("arch/x86/kernel/k.c", true), ("arch/arm/kernel/k.c", false)] {
+            XCTAssertEqual(tree.builds(root + "/" + file), expected, file)
+        }
     }
 
     func testKernelConfigArguments() throws {

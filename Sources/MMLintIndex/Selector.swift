@@ -887,7 +887,9 @@ struct Selector {
         return OnPath(fault: fault, anywhere: anywhere, fromRoots: fromRoots, toHosts: zip(toFault, toAnywhere).map(min))
     }
 
-    /// Whether a node counts as a function of a chain (macros and layers do not).
+    /// Whether a node counts as a function of a chain (macros and layers do
+    /// not). Each read builds a table over every definition: read it once
+    /// per use.
     var isCounted: (UInt32) -> Bool {
         let functions = definitions.count
         let isFunction = definitions.map { !$0.isMacro }
@@ -993,9 +995,10 @@ struct Selector {
             // has its node, defined or not.)
             let spells = localReaching(seeds(holderNames), graph: graph)
             let spellers = (0..<definitions.count).filter { spells[$0] && !definitions[$0].isMacro }.map(UInt32.init)
-            let down = graph.distances(from: installers, reverse: false, limit: 2, counts: isCounted)
-            let up = graph.distances(from: installers, reverse: true, limit: 1, counts: isCounted)
-            let toSpeller = graph.distances(from: spellers, reverse: true, limit: 2, counts: isCounted)
+            let counts = isCounted
+            let down = graph.distances(from: installers, reverse: false, limit: 2, counts: counts)
+            let up = graph.distances(from: installers, reverse: true, limit: 1, counts: counts)
+            let toSpeller = graph.distances(from: spellers, reverse: true, limit: 2, counts: counts)
             around = (0..<definitions.count).filter { index in
                 guard !definitions[index].isMacro, toSpeller[index] != .max else { return false }
                 return (down[index] != .max && Int(down[index]) + Int(toSpeller[index]) <= 2)

@@ -22,6 +22,10 @@ enum FlagTranslator {
         "-fmin-function-alignment=", "-fzero-call-used-regs=", "-fplugin", "-fno-ipa-",
         "-fcallgraph-info", "-fstrict-flex-arrays", "-fconserve-stack", "-fasan-shadow-offset=",
     ]
+    /// GCC's sanitizers clang does not know, with the nearest clang one (nil:
+    /// dropped). 6.12's UBSAN_BOUNDS asks GCC for `bounds-strict`; a
+    /// sanitizer changes code generation, not what is parsed.
+    static let gccOnlySanitizers: [String: String?] = ["bounds-strict": "bounds"]
     /// Flags that take their value as the next argument and are dropped with it.
     static let droppedWithValue: Set<String> = ["-o", "-MF", "-MT", "-MQ"]
     /// Dropped on their own: dependency output, compile-only, warnings-as-errors.
@@ -40,6 +44,13 @@ enum FlagTranslator {
             if droppedAlone.contains(argument) || gccOnly.contains(argument) { continue }
             if argument.hasPrefix("-Wp,") || argument.hasPrefix("-Werror=") { continue }
             if gccOnlyPrefixes.contains(where: { argument.hasPrefix($0) }) { continue }
+            if argument.hasPrefix("-fsanitize=") {
+                let kinds = argument.dropFirst("-fsanitize=".count).split(separator: ",").compactMap { kind in
+                    gccOnlySanitizers[String(kind)] ?? String(kind)
+                }
+                if !kinds.isEmpty { result.append("-fsanitize=" + kinds.joined(separator: ",")) }
+                continue
+            }
             // GCC's own header folder (`-isystem <gcc>/include`) is GCC's, not clang's.
             if argument == "-isystem", index < argv.count, argv[index].contains("/gcc/") {
                 index += 1

@@ -15,6 +15,7 @@ final class FlagTests: XCTestCase {
         -mfunction-return=thunk-extern -fno-allow-store-data-races -ftrivial-auto-var-init=zero \
         -fconserve-stack -Wimplicit-fallthrough=5 -mrecord-mcount -Werror -Werror=date-time \
         -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000 --param asan-stack=1 \
+        -fsanitize=bounds-strict -fsanitize=shift,bounds-strict \
         -isystem /usr/lib/gcc/x86_64-linux-gnu/12/include \
         -DKBUILD_BASENAME='"demo"' -DKBUILD_MODNAME='"demo"' -c -o drivers/demo/demo.o drivers/demo/demo.c
         """
@@ -29,11 +30,13 @@ final class FlagTests: XCTestCase {
                          "-mfunction-return=thunk-extern", "-fno-allow-store-data-races",
                          "-ftrivial-auto-var-init=zero", "-fconserve-stack", "-Wimplicit-fallthrough=5",
                          "-mrecord-mcount", "-Werror", "-Werror=date-time", "-c", "-o", "drivers/demo/demo.o",
-                         "-fasan-shadow-offset=0xdffffc0000000000",
+                         "-fasan-shadow-offset=0xdffffc0000000000", "-fsanitize=bounds-strict",
+                         "-fsanitize=shift,bounds-strict",
                          "drivers/demo/demo.c", "gcc", "/usr/lib/gcc/x86_64-linux-gnu/12/include"] {
             XCTAssertFalse(flags.contains(rejected), rejected)
         }
-        for kept in ["-nostdinc", "-I/k/include", "-D__KERNEL__", "-std=gnu11",
+        for kept in ["-nostdinc", "-I/k/include", "-D__KERNEL__", "-std=gnu11", "-fsanitize=kernel-address",
+                     "-fsanitize=bounds", "-fsanitize=shift,bounds",
                      "-mno-sse", "-m64", "-DKBUILD_BASENAME=\"demo\"", "-DKBUILD_MODNAME=\"demo\""] {
             XCTAssertTrue(flags.contains(kept), kept)
         }

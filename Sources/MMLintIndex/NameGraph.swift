@@ -209,6 +209,42 @@ struct NameGraph {
         return distance
     }
 
+    /// A path forward from one of the seeds to a node `isTarget` accepts,
+    /// with the fewest nodes `counts` accepts on it (a diagnostic: why a
+    /// function is on a chain). Nil when none is reached.
+    func path(from seeds: [UInt32], to isTarget: (UInt32) -> Bool, counts: (UInt32) -> Bool) -> [UInt32]? {
+        var parent = [UInt32](repeating: .max, count: nodeCount)
+        var seen = NodeSet(count: nodeCount)
+        var level: [UInt32] = []
+        for seed in seeds where seen.insert(Int(seed)) {
+            parent[Int(seed)] = seed
+            level.append(seed)
+        }
+        while !level.isEmpty {
+            var next: [UInt32] = []
+            var head = 0
+            while head < level.count {
+                let node = level[head]
+                head += 1
+                if isTarget(node) {
+                    var path = [node]
+                    while parent[Int(path[path.count - 1])] != path[path.count - 1] {
+                        path.append(parent[Int(path[path.count - 1])])
+                    }
+                    return path.reversed()
+                }
+                var targets = Array(forwardTargets[Int(forwardOffsets[Int(node)])..<Int(forwardOffsets[Int(node) + 1])])
+                targets += extraForward[node] ?? []
+                for target in targets where seen.insert(Int(target)) {
+                    parent[Int(target)] = node
+                    if counts(target) { next.append(target) } else { level.append(target) }
+                }
+            }
+            level = next
+        }
+        return nil
+    }
+
     /// The seeds and every node one of them reaches.
     func reachable(from seeds: [UInt32]) -> NodeSet {
         closure(seeds, offsets: forwardOffsets, edges: forwardTargets, extra: extraForward) { _ in true }

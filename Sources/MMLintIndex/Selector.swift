@@ -809,6 +809,11 @@ struct Selector {
         if ProcessInfo.processInfo.environment["MMLINT_PREFILTER_STATS"] != nil {
             hostStats(graph: graph, onPath: onPath, hosts: evidence.faultHosts + evidence.anywhereHosts)
         }
+        if let names = ProcessInfo.processInfo.environment["MMLINT_PREFILTER_EXPLAIN"], !names.isEmpty {
+            explain(Set(names.split(separator: ",").map(String.init)), graph: graph, roots: roots,
+                    hosts: evidence.faultHosts + generated.hosts.fault + evidence.anywhereHosts + generated.hosts.anywhere,
+                    onPath: onPath)
+        }
         var anywhereHosts = NodeSet(count: nodeCount)
         for host in evidence.anywhereHosts + generated.hosts.anywhere {
             relevant.insert(Int(host))
@@ -924,6 +929,34 @@ struct Selector {
         let top = callers.sorted { $0.value > $1.value }.prefix(40)
         let text = top.map { "\(name(definitions[Int($0.key)].name)) (\(sources.indices.contains(Int(definitions[Int($0.key)].file)) ? (sources[Int(definitions[Int($0.key)].file)] as NSString).lastPathComponent : "header")): \($0.value)" }
         FileHandle.standardError.write("prefilter: hosts by callers on a chain: \(text.joined(separator: ", "))\n".data(using: .utf8)!)
+    }
+
+    /// On stderr, for each function named in `names` that is on a chain: a
+    /// shortest path from a root to it and from it to a host, node by node
+    /// (`MMLINT_PREFILTER_EXPLAIN=f,g`: why the prefilter keeps a file).
+    func explain(_ names: Set<String>, graph: NameGraph, roots: [UInt32], hosts: [UInt32], onPath: OnPath) {
+        var isHost = NodeSet(count: nodeCount)
+        for host in hosts { isHost.insert(Int(host)) }
+        let counts = isCounted
+        func label(_ node: UInt32) -> String {
+            guard Int(node) < definitions.count else {
+                let layer = (Int(node) - definitions.count) % 4
+                return "\(describe(node))[layer \(layer)]"
+            }
+            let definition = definitions[Int(node)]
+            let file = Int(definition.file) < sources.count ? sources[Int(definition.file)]
+                : "header #\(definition.file)"
+            return "\(describe(node))\(definition.isMacro ? "!" : "")(\((file as NSString).lastPathComponent):\(definition.line))"
+        }
+        for (index, definition) in definitions.enumerated()
+        where !definition.isMacro && names.contains(name(definition.name)) && (onPath.fault[index] || onPath.anywhere[index]) {
+            let node = UInt32(index)
+            let up = graph.path(from: roots, to: { $0 == node }, counts: counts) ?? []
+            let down = graph.path(from: [node], to: { isHost[Int($0)] }, counts: counts) ?? []
+            FileHandle.standardError.write(("prefilter: explain \(label(node)) \(onPath.distances(index)):\n  root: "
+                + up.map(label).joined(separator: " → ") + "\n  host: " + down.map(label).joined(separator: " → ") + "\n")
+                .data(using: .utf8)!)
+        }
     }
 
     /// Per group, on stderr: its hosts, and the functions on a path from a

@@ -312,7 +312,7 @@ public struct Prefilter: Sendable {
             bytesRead += more.bytes
         }
         let fragments = Array(headers[given...])
-        var selection = choose(sources: sources, facts: consume facts, names: table, bytesRead: bytesRead)
+        var selection = choose(sources: sources, headers: headers, facts: consume facts, names: table, bytesRead: bytesRead)
         selection.fragments = fragments
         return selection
     }
@@ -370,13 +370,13 @@ public struct Prefilter: Sendable {
         precondition(facts.count == sources.count + headers.count, "one FileFacts per source and header")
         let table = Shard.NameTable(extra: watched, files: facts.count)
         for file in facts { table.add(definitionsOf: file) }
-        return choose(sources: sources, facts: facts, names: table, bytesRead: 0)
+        return choose(sources: sources, headers: headers, facts: facts, names: table, bytesRead: 0)
     }
 
     /// Re-keys the facts to the table of defined names, then selects. The
     /// table owns the interner every shard reads: it lives until the
     /// selection is made. The facts are dropped once the shards are built.
-    private func choose(sources: [String], facts: consuming [FileFacts?], names table: Shard.NameTable,
+    private func choose(sources: [String], headers: [String], facts: consuming [FileFacts?], names table: Shard.NameTable,
                         bytesRead: Int) -> Selection {
         let unreadable = (0..<Int32(sources.count)).filter { facts[Int($0)] == nil }
         let filesRead = facts.count { $0 != nil }
@@ -391,6 +391,7 @@ public struct Prefilter: Sendable {
             // definitions into its own table, which a copy here would keep.
             var selector = Selector(prefilter: self, sources: sources, names: names, shards: shards,
                                     unreadable: unreadable)
+            selector.headers = headers
             shards = []
             var selection = selector.run()
             selection.counts.filesRead = filesRead

@@ -6,6 +6,8 @@ import MMLintSupport
 /// the argument that they lose no finding are in `Prefilter`'s documentation.
 struct Selector {
     let sources: [String]
+    /// The headers' paths, after the sources (for diagnostics).
+    var headers: [String] = []
     /// The shards' lists and bindings (their definitions move to `definitions`).
     var shards: [Shard]
     let interner: Interner
@@ -944,9 +946,10 @@ struct Selector {
                 return "\(describe(node))[layer \(layer)]"
             }
             let definition = definitions[Int(node)]
-            let file = Int(definition.file) < sources.count ? sources[Int(definition.file)]
-                : "header #\(definition.file)"
-            return "\(describe(node))\(definition.isMacro ? "!" : "")(\((file as NSString).lastPathComponent):\(definition.line))"
+            let header = Int(definition.file) - sources.count
+            let file = header < 0 ? sources[Int(definition.file)]
+                : headers.indices.contains(header) ? headers[header] : "header #\(definition.file)"
+            return "\(describe(node))\(definition.isMacro ? "!" : "")(\(file.split(separator: "/").suffix(3).joined(separator: "/")):\(definition.line))"
         }
         for (index, definition) in definitions.enumerated()
         where !definition.isMacro && names.contains(name(definition.name)) && (onPath.fault[index] || onPath.anywhere[index]) {

@@ -12,10 +12,13 @@
 #   (d) peak memory of the cold whole-tree scan, PSS summed over mmlint and
 #       its parse workers (bench/proctree.py)                    goal <= 512 MiB
 #
-#   bench/scan-bench.sh [--runs N] [--subtree PATH]
+#   bench/scan-bench.sh [--runs N] [--subtree PATH] [--default-rules]
 #     --runs N        timed runs of each command (default 5)
 #     --subtree PATH  scan this folder of the tree (e.g. drivers/vfio) instead
 #                     of the whole tree in (a), (c) and (d); (b) is unchanged
+#     --default-rules every rule (what `mmlint scan .` runs), not the two
+#                     Coccinelle covers: (a) is then the cold scan of (c)
+#                     against spatch, goal <= 2.5x (issue 11)
 #
 # mmlint is built into .build-bench (release) so as not to disturb .build.
 set -euo pipefail

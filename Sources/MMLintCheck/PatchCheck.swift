@@ -356,7 +356,7 @@ struct TreeCheck {
             var watchedHere: [Int: String] = [:]
             for line in lines.sorted() where line <= text.count {
                 guard let range = unit.skippedLines.first(where: { $0.first <= line && line <= $0.last }),
-                      watched.contains(where: { mentions(Array(text[line - 1]), identifier: $0) }) else { continue }
+                      Self.mentionsWatchedName(text[line - 1], watched: watched) else { continue }
                 let directive = String(decoding: text[range.first - 1], as: UTF8.self)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 watchedHere[line] = directive
@@ -398,8 +398,14 @@ struct TreeCheck {
         guard !lines.isEmpty, case .present(let bytes)? = file else { return false }
         let text = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
         return lines.contains { line in
-            line >= 1 && line <= text.count && watched.contains { mentions(Array(text[line - 1]), identifier: $0) }
+            line >= 1 && line <= text.count && mentionsWatchedName(text[line - 1], watched: watched)
         }
+    }
+
+    /// Whether one line's bytes mention a name of `watched` as a whole identifier.
+    static func mentionsWatchedName(_ line: ArraySlice<UInt8>, watched: Set<String>) -> Bool {
+        let bytes = Array(line)
+        return watched.contains { mentions(bytes, identifier: $0) }
     }
 
     /// Names whose mention on a line can make a finding there: the APIs the

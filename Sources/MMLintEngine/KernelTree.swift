@@ -224,9 +224,8 @@ struct KbuildMakefile {
     func builds(_ object: String, depth: Int = 0) -> Bool {
         if names(object) { return true }
         guard depth < 4 else { return false }
-        for (name, value) in assignments where Self.isComposite(name) && words(value).contains(where: { $0 == object }) {
-            let composite = String(name.dropLast(name.hasSuffix("-objs") ? 5 : 2)) + ".o"
-            if composite != object, builds(composite, depth: depth + 1) { return true }
+        for composite in composites(listing: object) where composite + ".o" != object {
+            if builds(composite + ".o", depth: depth + 1) { return true }
         }
         return false
     }
@@ -249,17 +248,22 @@ struct KbuildMakefile {
             && !name.hasPrefix("asflags") && !name.hasPrefix("ldflags")
     }
 
-    /// The composite object whose list names `object` (`vfio-pci-core-y := vfio_pci_core.o`).
+    /// The composite object whose list names `object`, here or in a
+    /// subfolder (`vfio-pci-core-y := vfio_pci_core.o`, `xdrv-y := sub/other.o`).
     func compositeObject(containing object: String) -> String? {
-        for (name, value) in assignments {
-            guard name.hasSuffix("-y") || name.hasSuffix("-objs") || name.hasSuffix("-m"),
-                  !name.hasPrefix("obj-"), !name.hasPrefix("ccflags"), !name.hasPrefix("subdir-"),
-                  !name.hasPrefix("lib-") else { continue }
-            if value.split(separator: " ").contains(where: { $0 == object || $0.hasSuffix("/" + object) }) {
-                return String(name.dropLast(name.hasSuffix("-objs") ? 5 : 2))
-            }
+        composites(listing: object, inSubfolders: true).first
+    }
+
+    /// The composite objects whose lists name `object` (or, with
+    /// `inSubfolders`, `dir/object`), in the order written, without `.o`
+    /// (`vfio-pci-core` for `vfio-pci-core-y := vfio_pci_core.o`).
+    private func composites(listing object: String, inSubfolders: Bool = false) -> [String] {
+        assignments.compactMap { name, value in
+            guard Self.isComposite(name), words(value).contains(where: {
+                $0 == object || (inSubfolders && $0.hasSuffix("/" + object))
+            }) else { return nil }
+            return String(name.dropLast(name.hasSuffix("-objs") ? 5 : 2))
         }
-        return nil
     }
 
     func expand(_ text: String, depth: Int = 0) -> String {

@@ -19,6 +19,8 @@ public struct CompileDatabase: Sendable {
     /// The files the database has, sorted.
     public var files: [String] { store.files }
     public var count: Int { store.files.count }
+    /// The bytes of the database's text kept in memory (`Store.textBytesHeld`).
+    var textBytesHeld: Int { store.textBytesHeld }
     /// Where the entries came from, for `-v` (a path, or kbuild and its config).
     public var origin: String
     /// The config whose kbuild commands these are, when mmlint made the
@@ -38,14 +40,24 @@ public struct CompileDatabase: Sendable {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             file = (path as NSString).appendingPathComponent("compile_commands.json")
         }
+        // Read whole once to index it; an entry is read again from the
+        // file when asked for (below), and the text is let go.
         guard let data = FileManager.default.contents(atPath: file) else {
             throw .input("\(file): cannot read the compile database; pass --compile-commands FILE|DIR "
                          + "or generate one with scripts/clang-tools/gen_compile_commands.py")
         }
-        try self.init(data: data, path: file)
+        try self.init(data: data, path: file, handle: FileHandle(forReadingAtPath: file))
     }
 
     public init(data: Data, path: String) throws(EngineError) {
+        try self.init(data: data, path: path, handle: nil)
+    }
+
+    /// With `handle` (the file `data` was read from, open), a database of
+    /// mmlint's shape keeps only its index: an entry's bytes are read from
+    /// the file when asked for. An 85 MB allmodconfig database then costs a
+    /// scan its index, not its text, for the scan's whole life.
+    private init(data: Data, path: String, handle: FileHandle?) throws(EngineError) {
         self.path = path
         origin = "compile database " + path
         // The shape mmlint writes (a whole tree's commands: 85 MB for
@@ -54,7 +66,8 @@ public struct CompileDatabase: Sendable {
         if let objects = Self.objectRanges(data) {
             var ranges: [String: Range<Int>] = [:]
             for (file, range) in objects where ranges[file] == nil { ranges[file] = range }
-            store = Store(data: data, ranges: ranges, path: path)
+            store = handle.map { Store(file: $0, ranges: ranges, path: path) }
+                ?? Store(data: data, ranges: ranges, path: path)
         } else {
             guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
                 throw .input("\(path): not a compile database (expected a JSON array of objects)")
@@ -159,6 +172,8 @@ public struct CompileDatabase: Sendable {
         let files: [String]
         private var decoded: [String: Entry]
         private let data: Data?
+        /// The database's file, when entries are read from it rather than from `data`.
+        private let file: FileHandle?
         private let ranges: [String: Range<Int>]
         private let path: String
         private let lock = NSLock()
@@ -167,34 +182,61 @@ public struct CompileDatabase: Sendable {
             decoded = entries
             files = entries.keys.sorted()
             data = nil
+            file = nil
             ranges = [:]
             path = ""
         }
 
         init(data: Data, ranges: [String: Range<Int>], path: String) {
             self.data = data
+            file = nil
             self.ranges = ranges
             self.path = path
             files = ranges.keys.sorted()
             decoded = [:]
         }
 
-        func contains(_ file: String) -> Bool { data == nil ? decoded[file] != nil : ranges[file] != nil }
+        init(file: FileHandle, ranges: [String: Range<Int>], path: String) {
+            data = nil
+            self.file = file
+            self.ranges = ranges
+            self.path = path
+            files = ranges.keys.sorted()
+            decoded = [:]
+        }
 
-        func entry(_ file: String) -> Entry? {
+        deinit { try? file?.close() }
+
+        private var isLazy: Bool { data != nil || file != nil }
+
+        /// The database's text this store holds in memory (0 when entries
+        /// are read from the file).
+        var textBytesHeld: Int { data?.count ?? 0 }
+
+        func contains(_ name: String) -> Bool { isLazy ? ranges[name] != nil : decoded[name] != nil }
+
+        /// Decoded once; an entry that cannot be read or decoded is none
+        /// (its file then gets synthesized flags, and is still parsed).
+        func entry(_ name: String) -> Entry? {
             lock.lock()
             defer { lock.unlock() }
-            if let entry = decoded[file] { return entry }
-            guard let data, let range = ranges[file],
-                  let object = (try? JSONSerialization.jsonObject(
-                      with: data.subdata(in: (data.startIndex + range.lowerBound)..<(data.startIndex + range.upperBound)))) as? [String: Any],
-                  let entry = try? CompileDatabase.entry(object, index: 0, path: path), entry.file == file else { return nil }
-            decoded[file] = entry
+            if let entry = decoded[name] { return entry }
+            guard let range = ranges[name], let bytes = bytes(range),
+                  let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any],
+                  let entry = try? CompileDatabase.entry(object, index: 0, path: path), entry.file == name else { return nil }
+            decoded[name] = entry
             return entry
         }
 
+        private func bytes(_ range: Range<Int>) -> Data? {
+            if let data { return data.subdata(in: (data.startIndex + range.lowerBound)..<(data.startIndex + range.upperBound)) }
+            guard let file, (try? file.seek(toOffset: UInt64(range.lowerBound))) != nil,
+                  let bytes = try? file.read(upToCount: range.count), bytes.count == range.count else { return nil }
+            return bytes
+        }
+
         func all() -> [String: Entry] {
-            guard data != nil else { return decoded }
+            guard isLazy else { return decoded }
             var result: [String: Entry] = [:]
             for file in files { result[file] = entry(file) }
             return result

@@ -118,7 +118,9 @@ import Glibc
 ///    that spells evidence or reaches a host (within K - 2 functions, with
 ///    a bound: its functions are at least one call below a root),
 ///    identifiers no file defines that contain one of its arguments (as
-///    whole `_`-separated parts) are taken for its functions: their
+///    whole `_`-separated parts), C's keywords aside (`void`, `long`,
+///    `struct`: a keyword is no name, so no generated one), are taken for
+///    its functions: their
 ///    callers get an edge to the expansion (a host when it spells
 ///    evidence), sources storing them are selected, and so is the
 ///    expanding source when the expansion spells an anywhere group's

@@ -173,14 +173,23 @@ struct NameGraph {
     /// Nodes farther than `limit` (and those not reached) are `UInt8.max`.
     /// A breadth-first search in levels: free steps stay in the level.
     func distances(from seeds: [UInt32], reverse: Bool, limit: Int, counts: (UInt32) -> Bool) -> [UInt8] {
+        walk(from: seeds, reverse: reverse, limit: limit, counts: counts, parents: false).distance
+    }
+
+    /// `distances`, and with `parents` each node's predecessor on a
+    /// shortest way from the seeds (a seed its own).
+    private func walk(from seeds: [UInt32], reverse: Bool, limit: Int, counts: (UInt32) -> Bool,
+                      parents: Bool) -> (distance: [UInt8], parent: [UInt32]) {
         precondition(limit < Int(UInt8.max), "a chain bound below 255")
         var distance = [UInt8](repeating: .max, count: nodeCount)
+        var parent = parents ? [UInt32](repeating: .max, count: nodeCount) : []
         let offsets = reverse ? reverseOffsets : forwardOffsets
         let edges = reverse ? reverseSources : forwardTargets
         let extra = reverse ? extraReverse : extraForward
         var level: [UInt32] = []
         for seed in seeds where distance[Int(seed)] != 0 {
             distance[Int(seed)] = 0
+            if parents { parent[Int(seed)] = seed }
             level.append(seed)
         }
         var depth = 0
@@ -198,6 +207,7 @@ struct NameGraph {
                     let reach = depth + cost
                     guard reach <= limit, Int(distance[Int(target)]) > reach else { return }
                     distance[Int(target)] = UInt8(reach)
+                    if parents { parent[Int(target)] = node }
                     if cost == 0 { level.append(target) } else { next.append(target) }
                 }
                 for edge in Int(offsets[Int(node)])..<Int(offsets[Int(node) + 1]) { visit(edges[edge]) }
@@ -206,43 +216,22 @@ struct NameGraph {
             level = next.filter { Int(distance[Int($0)]) == depth + 1 }
             depth += 1
         }
-        return distance
+        return (distance, parent)
     }
 
     /// A path forward from one of the seeds to a node `isTarget` accepts,
-    /// with the fewest nodes `counts` accepts on it (a diagnostic: why a
-    /// function is on a chain). Nil when none is reached.
-    func path(from seeds: [UInt32], to isTarget: (UInt32) -> Bool, counts: (UInt32) -> Bool) -> [UInt32]? {
-        var parent = [UInt32](repeating: .max, count: nodeCount)
-        var seen = NodeSet(count: nodeCount)
-        var level: [UInt32] = []
-        for seed in seeds where seen.insert(Int(seed)) {
-            parent[Int(seed)] = seed
-            level.append(seed)
+    /// with the fewest nodes `counts` accepts on it, at most `limit` (a
+    /// diagnostic: why a function is on a chain). Nil when none is reached.
+    func path(from seeds: [UInt32], to isTarget: (UInt32) -> Bool, limit: Int, counts: (UInt32) -> Bool) -> [UInt32]? {
+        let (distance, parent) = walk(from: seeds, reverse: false, limit: limit, counts: counts, parents: true)
+        guard var node = (0..<UInt32(nodeCount)).filter({ distance[Int($0)] != .max && isTarget($0) })
+            .min(by: { distance[Int($0)] < distance[Int($1)] }) else { return nil }
+        var path = [node]
+        while parent[Int(node)] != node {
+            node = parent[Int(node)]
+            path.append(node)
         }
-        while !level.isEmpty {
-            var next: [UInt32] = []
-            var head = 0
-            while head < level.count {
-                let node = level[head]
-                head += 1
-                if isTarget(node) {
-                    var path = [node]
-                    while parent[Int(path[path.count - 1])] != path[path.count - 1] {
-                        path.append(parent[Int(path[path.count - 1])])
-                    }
-                    return path.reversed()
-                }
-                var targets = Array(forwardTargets[Int(forwardOffsets[Int(node)])..<Int(forwardOffsets[Int(node) + 1])])
-                targets += extraForward[node] ?? []
-                for target in targets where seen.insert(Int(target)) {
-                    parent[Int(target)] = node
-                    if counts(target) { next.append(target) } else { level.append(target) }
-                }
-            }
-            level = next
-        }
-        return nil
+        return path.reversed()
     }
 
     /// The seeds and every node one of them reaches.

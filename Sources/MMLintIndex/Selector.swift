@@ -958,8 +958,9 @@ struct Selector {
         for (index, definition) in definitions.enumerated()
         where !definition.isMacro && names.contains(name(definition.name)) && (onPath.fault[index] || onPath.anywhere[index]) {
             let node = UInt32(index)
-            let up = graph.path(from: roots, to: { $0 == node }, counts: counts) ?? []
-            let down = graph.path(from: [node], to: { isHost[Int($0)] }, counts: counts) ?? []
+            let limit = min(chainLimit ?? 254, 254)
+            let up = graph.path(from: roots, to: { $0 == node }, limit: limit, counts: counts) ?? []
+            let down = graph.path(from: [node], to: { isHost[Int($0)] }, limit: limit, counts: counts) ?? []
             FileHandle.standardError.write(("prefilter: explain \(label(node)) \(onPath.distances(index)):\n  root: "
                 + up.map(label).joined(separator: " → ") + "\n  host: " + down.map(label).joined(separator: " → ") + "\n")
                 .data(using: .utf8)!)

@@ -2,7 +2,7 @@ import Foundation
 import MMLintCore
 import MMLintEngine
 import MMLintRules
-import MMLintIndex
+@testable import MMLintIndex
 import XCTest
 
 /// The token scanner's facts, and the prefilter's selection: exactly the
@@ -311,6 +311,19 @@ final class PrefilterTests: XCTestCase {
         try check("generator", selects: ["cam.c"], findings: 1)
         // A generated name holds its argument as whole `_`-separated parts.
         try check("generator-parts", rules: ["mm-fault-mmap-lock"], selects: ["fault.c", "sys.c"], findings: 2)
+    }
+
+    /// `MMLINT_PREFILTER_EXPLAIN`'s path: the fewest functions, a macro
+    /// between two of them counting nothing, within the bound.
+    func testExplainedPathTakesTheFewestFunctions() {
+        // 0 → 1 → 2 → 3 through functions; 0 → 4 (a macro) → 3 with one.
+        let graph = NameGraph(nodeCount: 5, sources: [0, 1, 2, 0, 4], targets: [1, 2, 3, 4, 3])
+        let counts: (UInt32) -> Bool = { $0 != 4 }
+        XCTAssertEqual(graph.path(from: [0], to: { $0 == 3 }, limit: 5, counts: counts), [0, 4, 3])
+        XCTAssertEqual(graph.path(from: [0], to: { $0 == 2 }, limit: 5, counts: counts), [0, 1, 2])
+        XCTAssertNil(graph.path(from: [0], to: { $0 == 2 }, limit: 1, counts: counts))
+        XCTAssertEqual(graph.distances(from: [0], reverse: false, limit: 5, counts: counts), [0, 1, 2, 1, 0])
+        XCTAssertEqual(graph.distances(from: [3], reverse: true, limit: 5, counts: counts), [1, 2, 1, 0, 1])
     }
 
     /// A keyword in a macro's body (`(long)`, `(void *)`) is no call of a

@@ -113,8 +113,10 @@ for i in range(runs):
     run("folder", mmlint_scan([os.path.join(tree, "drivers/vfio")]), (0, 1))
 
 if args.default_rules:
-    for key in ("mm",):
-        samples[key], rss[key], outputs[key] = samples["cold"], rss["cold"], outputs["cold"]
+    # (a)'s mmlint run is the cold one: report it under (a)'s key too.
+    samples["mm"], rss["mm"], outputs["mm"] = samples["cold"], rss["cold"], outputs["cold"]
+# How (a)'s mmlint run is named in the lines below.
+MM_LABEL = "cold" if args.default_rules else "--no-cache"
 
 # Findings: mmlint's JSON, spatch's `--- FILE:LINE: RULE CALLEE FUNCTION ROOT` lines.
 reports = {k: [json.loads(out) for out in outputs[k]] for k in ("mm", "cold", "warm", "vfio", "folder")}
@@ -172,7 +174,7 @@ print(f"- (a) `{shlex.join(spatch)}` (in a scratch folder; the tree's .cocciconf
 print(f"- (b) `{shlex.join(mmlint_scan(['<the ' + str(len(vfio)) + ' drivers/vfio files of compile_commands.json>']))}`")
 print(f"- (b) `xargs -d '\\n' -P {JOBS} -n 1 sh -c < LIST`, a line of LIST per file: "
       f"`cd TREE && exec clang-14 -fsyntax-only -w <its compile command, GCC-only flags dropped>`")
-print(f"- (c) `mmlint scan -q --jobs {JOBS} --format json {shlex.join(RULES)} --cache-dir FRESH {os.path.relpath(target, tree) if args.subtree else 'TREE'}`, "
+print(f"- (c) `mmlint scan -q --jobs {JOBS} --format json {shlex.join(RULES + ['--cache-dir', 'FRESH'])} {os.path.relpath(target, tree) if args.subtree else 'TREE'}`, "
       f"cold then warm, a fresh FRESH per run")
 print()
 print("| measure | mmlint: median (min) | reference: median (min) | ratio | goal | status |")
@@ -191,10 +193,10 @@ if args.subtree:
 print(f"\nalso measured:")
 print(f"- mmlint `--no-cache` on the whole drivers/vfio folder ({vfio_folder_files} files; those without compile "
       f"commands get kernel-tree flags): {sec('folder')}")
-print(f"- peak PSS (process tree): mmlint `--no-cache` {mib['mm']:.0f} MiB, warm {mib['warm']:.0f} MiB; spatch {mib['sp']:.0f} MiB "
+print(f"- peak PSS (process tree): mmlint `{MM_LABEL}` {mib['mm']:.0f} MiB, warm {mib['warm']:.0f} MiB; spatch {mib['sp']:.0f} MiB "
       f"(with its -j {JOBS} workers); mmlint on drivers/vfio {mib['vfio']:.0f} MiB")
 print(f"- cache written by a cold scan: {statistics.median(cache_sizes) / 2**20:.1f} MiB")
-for key, label in (("mm", "--no-cache"), ("cold", "cold"), ("warm", "warm"), ("vfio", "drivers/vfio (b)"), ("folder", "drivers/vfio folder")):
+for key, label in (() if args.default_rules else (("mm", MM_LABEL),)) + (("cold", "cold"), ("warm", "warm"), ("vfio", "drivers/vfio (b)"), ("folder", "drivers/vfio folder")):
     s = summary[key]
     print(f"- mmlint {label} summary: " + ", ".join(f"{k} {s[k]:.2f}" if isinstance(s[k], float) else f"{k} {s[k]}"
                                                   for k in ("files", "parsed", "skipped", "cached", "failed",

@@ -209,6 +209,8 @@ public final class Engine: Sendable {
                       progress: Progress? = nil) -> [ParseOutcome] {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
         let slots = LockedSlots<ParseOutcome>(count: requests.count)
+        // Units repeat the header functions they pull in: one copy is kept.
+        let pool = FactPool()
         let next = LockedCounter()
         let isolation = ParseIsolation.configuration
         DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
@@ -220,6 +222,9 @@ public final class Engine: Sendable {
                 let i = next.next()
                 guard i < requests.count else { break }
                 let request = requests[i]
+                // Decoded replies leave freed pages behind on both threads'
+                // heaps; without this the parent's memory grows with the scan.
+                if i % 16 == 15 { Memory.releaseFreed() }
                 let job = plan.job(for: request.path, overlay: request.overlay, forceBare: request.forceBare)
                 defer { progress?.advance() }
                 // Only plain files are cached: overlays (patches) are one-offs,
@@ -228,7 +233,8 @@ public final class Engine: Sendable {
                     && !(isolation != nil && ParseWorkerServer.isFaultInjected(request.path))
                     ? cache?.key(file: request.path, arguments: job.arguments, mode: job.mode) : nil
                 if let key, let facts = cache?.lookup(key) {
-                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: true, unbuilt: job.unbuilt))
+                    slots.set(i, ParseOutcome(facts: pool.share(facts), failure: nil, note: job.note, cached: true,
+                                              unbuilt: job.unbuilt))
                     continue
                 }
                 var unsaved = job.unsaved.map { UnsavedFile(path: $0.path, contents: $0.contents) }
@@ -245,7 +251,7 @@ public final class Engine: Sendable {
                         if let facts = reply.facts, let key {
                             cache?.store(key, facts: facts, inputs: reply.included)
                         }
-                        slots.set(i, ParseOutcome(facts: reply.facts,
+                        slots.set(i, ParseOutcome(facts: reply.facts.map(pool.share),
                                                   failure: reply.failure.map { AnalysisFailure(file: request.path, message: $0) },
                                                   note: job.note, cached: false, unbuilt: job.unbuilt))
                     case .fault(let why):
@@ -261,7 +267,8 @@ public final class Engine: Sendable {
                     if let key {
                         cache?.store(key, facts: facts, inputs: unit.includedFiles.map { Paths.normalize($0) })
                     }
-                    slots.set(i, ParseOutcome(facts: facts, failure: nil, note: job.note, cached: false, unbuilt: job.unbuilt))
+                    slots.set(i, ParseOutcome(facts: pool.share(facts), failure: nil, note: job.note, cached: false,
+                                              unbuilt: job.unbuilt))
                 } catch {
                     slots.set(i, ParseOutcome(facts: nil, failure: AnalysisFailure(file: request.path, message: String(describing: error)),
                                               note: job.note, cached: false, unbuilt: job.unbuilt))

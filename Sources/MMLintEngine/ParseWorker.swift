@@ -1,6 +1,7 @@
 import Foundation
 import LibClang
 import MMLintCore
+import MMLintSupport
 
 /// Parsing in worker processes, so that a translation unit that crashes or
 /// hangs libclang costs that file only.
@@ -141,6 +142,9 @@ public enum ParseWorkerServer {
             guard var data = try? encoder.encode(reply) else { return 2 }
             data.append(0x0A)
             guard writeAll(1, data) else { return 0 }
+            // The translation unit is gone: its arenas go back to the
+            // system, or the worker keeps the peak of every file it parsed.
+            Memory.releaseFreed()
         }
         return 0
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MMLintCore
 import MMLintIndex
+import MMLintSupport
 
 /// Which of a scan's C files to parse: all of them, or the ones the token
 /// prefilter keeps (see `Prefilter`), chosen so that the findings are the
@@ -105,7 +106,7 @@ extension Engine {
             return selection
         }
         let selection = prefilter.select(sources: files, headers: sortedHeaders)
-        Prefilter.releaseMemory()
+        Memory.releaseFreed()
         if let selections, let key, let stamps {
             selections.store(SelectionCache.Entry(
                 salt: selections.salt, key: key, stamps: stamps, fragments: selection.fragments,

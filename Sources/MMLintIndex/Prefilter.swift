@@ -389,7 +389,7 @@ public struct Prefilter: Sendable {
             var shards = self.shards(of: box, names: names)
             let undefinedNames = shards.map(\.undefined)
             defer { for table in undefinedNames { table.deallocate() } }
-            releaseFreedMemory()
+            Memory.releaseFreed()
             memoryStats("shards built, facts dropped")
             // Handed over, not copied: the selector empties the shards'
             // definitions into its own table, which a copy here would keep.
@@ -419,7 +419,7 @@ public struct Prefilter: Sendable {
                     guard let file = facts.take(index) else { continue }
                     shard.add(file, file: Int32(index), names: names)
                 }
-                if chunk.lowerBound % 4096 == 0 { releaseFreedMemory() }
+                if chunk.lowerBound % 4096 == 0 { Memory.releaseFreed() }
             }
             slots.set(worker, shard)
         }
@@ -458,26 +458,6 @@ func memoryStats(_ stage: @autoclosure () -> String) {
           let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
           let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return }
     FileHandle.standardError.write("prefilter: \(stage()): \((pages * 4096) >> 20) MiB resident\n".data(using: .utf8)!)
-}
-
-/// Hands the heap's free pages back to the system (glibc keeps them
-/// otherwise), so that the selection's peak does not stack on the scan's.
-func releaseFreedMemory() {
-    #if os(Linux)
-    _ = glibcMallocTrim(0)
-    #endif
-}
-
-#if os(Linux)
-/// glibc's `int malloc_trim(size_t)`, which no Swift module map exports.
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
-#endif
-
-extension Prefilter {
-    /// Hands the selection's freed memory back to the system before the
-    /// parse workers start their work.
-    public static func releaseMemory() { releaseFreedMemory() }
 }
 
 /// The files chosen, with why.

@@ -65,10 +65,11 @@ enum Main {
         case .success where ProcessInfo.processInfo.environment["MMLINT_PARSE_IN_PROCESS"] == "1":
             break
         case .success(let timeout):
-            // Workers load while the input is read and flags are planned; a
-            // scan that finds everything cached leaves them idle (they cost
-            // ~0.05 s of CPU each, no wall time).
-            let parsesForSure = arguments.count > 1 && ["check", "review", "scan"].contains(arguments[1])
+            // Workers load while the input is read and flags are planned (they
+            // cost ~0.05 s of CPU each, no wall time). Not for a scan: its
+            // prefilter reads the tree first, and workers started then would
+            // add their memory to the prefilter's peak for nothing.
+            let parsesForSure = arguments.count > 1 && ["check", "review"].contains(arguments[1])
                 && !arguments.contains { ["-h", "--help", "--version"].contains($0) }
             ParseIsolation.configure(.init(command: [selfExecutable(), ParseIsolation.workerArgument], timeout: timeout),
                                      prestart: parsesForSure ? ProcessInfo.processInfo.activeProcessorCount : 0)

@@ -1,5 +1,6 @@
 import Foundation
 import MMLintCore
+@testable import MMLintEngine
 @testable import MMLintRules
 import XCTest
 
@@ -42,6 +43,31 @@ final class CoreTests: XCTestCase {
             XCTAssertEqual(context?.path.map(\.name), ["h_fault", "short_way", "target"])
             XCTAssertNil(program.faultContext(of: "c:@F@unrelated"))
         }
+    }
+
+    /// Units repeat the header functions they pull in; the engine keeps one
+    /// copy of each (same USR, same facts), and the units read as before.
+    func testUnitsShareTheHeaderFunctionsTheyRepeat() {
+        let header = "/t/include/linux/long_header_name.h"
+        func unit(_ file: String, headerCall: String) -> UnitFacts {
+            UnitFacts(file: file, flagMode: .bare, functions: [
+                function("main_of_\(file.count)", file: file, calls: ["helper_in_header"]),
+                function("helper_in_header", file: header, line: 10, calls: [headerCall, "another_callee"]),
+            ])
+        }
+        let first = unit("/t/drivers/a.c", headerCall: "pfn_to_page_and_more")
+        let second = unit("/t/drivers/bb.c", headerCall: "pfn_to_page_and_more")
+        // The same USR compiled another way (another config's #if branch).
+        let third = unit("/t/drivers/ccc.c", headerCall: "page_to_pfn_instead")
+        let pool = FactPool()
+        let shared = [first, second, third].map(pool.share)
+        XCTAssertEqual(shared, [first, second, third], "sharing changes no fact")
+        func storage(_ unit: UnitFacts) -> UnsafeRawPointer? {
+            unit.functions[1].calls.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        XCTAssertEqual(storage(shared[1]), storage(shared[0]), "an equal header function is the pooled one")
+        XCTAssertNotEqual(storage(shared[2]), storage(shared[0]), "a different one stays its own")
+        XCTAssertNotEqual(storage(shared[1]), storage(second), "the repeated copy is not kept")
     }
 
     func testSignatureRootWithoutBinding() {

@@ -32,9 +32,14 @@ let llvmInclude = llvmConfig("--includedir")
 let llvmLib = llvmConfig("--libdir")
 let clangSwiftFlags: [SwiftSetting] = llvmInclude.map { [.unsafeFlags(["-Xcc", "-I\($0)"])] } ?? []
 let clangCFlags: [CSetting] = llvmInclude.map { [.unsafeFlags(["-I\($0)"])] } ?? []
-let clangLinkFlags: [LinkerSetting] = llvmLib.map {
-    [.unsafeFlags(["-L\($0)", "-Xlinker", "-rpath", "-Xlinker", $0])]
-} ?? []
+/// The libclang the loader opens on first use (Sources/CClang/loader.c): the
+/// one next to the headers. Not linked, so a process that never parses
+/// never loads LLVM.
+let llvmVersion = llvmConfig("--version")
+let clangLoaderFlags: [CSetting] = clangCFlags
+    + (llvmLib.map { [.define("MMLINT_LIBCLANG", to: "\"\($0)/libclang.so\"")] } ?? [])
+    + (llvmLib.flatMap { lib in llvmVersion.map { version in
+        [.define("MMLINT_CLANG_RESOURCE_INCLUDE", to: "\"\(lib)/clang/\(version)/include\"")] } } ?? [])
 
 let package = Package(
     name: "mmlint",
@@ -55,15 +60,16 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        // The C binding: libclang's headers, nothing else.
-        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        // The C binding: libclang's headers, and the loader that opens the
+        // library on the first call.
+        .target(name: "CClang", path: "Sources/CClang", cSettings: clangLoaderFlags,
+                linkerSettings: [.linkedLibrary("dl")]),
         // Safe Swift over libclang. The only module that imports CClang.
         .target(
             name: "LibClang",
             dependencies: ["CClang"],
             cSettings: clangCFlags,
-            swiftSettings: clangSwiftFlags,
-            linkerSettings: clangLinkFlags),
+            swiftSettings: clangSwiftFlags),
         // Built-in rules, one per file; they see MMLintCore only.
         .target(name: "MMLintRules", dependencies: ["MMLintCore"]),
         // Flags, parsing, fact extraction, parallel scan.
@@ -98,18 +104,15 @@ let package = Package(
                 "MMLintBot", "MMLintFix", "MMLintSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: clangSwiftFlags,
-            linkerSettings: clangLinkFlags),
+            swiftSettings: clangSwiftFlags),
         .testTarget(
             name: "MMLintTests",
             dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintIndex", "MMLintFix", "mmlint"],
-            swiftSettings: clangSwiftFlags,
-            linkerSettings: clangLinkFlags),
+            swiftSettings: clangSwiftFlags),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MMLintCore", "MMLintRules", "MMLintEngine", "MMLintReporters", "MMLintPatch", "MMLintCheck", "MMLintIndex",
                            "MMLintFix", "MMLintSupport"],
-            swiftSettings: clangSwiftFlags,
-            linkerSettings: clangLinkFlags),
+            swiftSettings: clangSwiftFlags),
     ]
 )

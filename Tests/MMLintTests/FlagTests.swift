@@ -1,4 +1,5 @@
 import Foundation
+import LibClang
 import MMLintCore
 @testable import MMLintEngine
 import XCTest
@@ -19,6 +20,17 @@ final class FlagTests: XCTestCase {
         -isystem /usr/lib/gcc/x86_64-linux-gnu/12/include \
         -DKBUILD_BASENAME='"demo"' -DKBUILD_MODNAME='"demo"' -c -o drivers/demo/demo.o drivers/demo/demo.c
         """
+
+    /// The parent of a scan answers where clang's own headers are without
+    /// loading libclang: the folder the build recorded must be the one
+    /// libclang itself finds `stddef.h` in, or flags would differ by process.
+    func testBuiltInResourceFolderIsTheOneLibclangUses() throws {
+        let builtIn = try XCTUnwrap(ClangResources.builtIn, "the build recorded no resource folder")
+        let probed = try XCTUnwrap(ClangResources.probed(), "libclang found no stddef.h")
+        XCTAssertEqual(URL(fileURLWithPath: builtIn).resolvingSymlinksInPath().path,
+                       URL(fileURLWithPath: probed).resolvingSymlinksInPath().path)
+        XCTAssertEqual(ClangResources.includeDirectory, builtIn)
+    }
 
     func testGCCOnlyFlagsAreDroppedAndParseFlagsKept() {
         let argv = ShellWords.split(kbuildCommand)

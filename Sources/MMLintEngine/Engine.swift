@@ -284,10 +284,13 @@ public final class Engine: Sendable {
     /// Runs the rules over the program the units make; findings in report
     /// order, one per rule and call site.
     public func evaluate(_ units: [UnitFacts], kernelVersion: KernelVersion?) -> (Program, [Finding]) {
+        Memory.stage("\(units.count) units held")
         let program = Program(units: units, faultContext: knowledge.faultContext, kernelVersion: kernelVersion)
+        Memory.stage("program built: \(program.functions.count) functions")
         var findings: [Finding] = []
         var seen = Set<String>()
         for rule in rules {
+            defer { Memory.stage("rule \(rule.description.id) run") }
             for finding in rule.check(program)
             where seen.insert("\(finding.ruleID)|\(finding.location.file):\(finding.location.line):\(finding.location.column)|\(finding.callee)").inserted {
                 var finding = finding

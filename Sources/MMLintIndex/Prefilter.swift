@@ -380,7 +380,7 @@ public struct Prefilter: Sendable {
     /// selection is made. The facts are dropped once the shards are built.
     private func choose(sources: [String], headers: [String], facts: consuming [FileFacts?], names table: Shard.NameTable,
                         bytesRead: Int) -> Selection {
-        memoryStats("files scanned")
+        Memory.stage("prefilter: files scanned")
         let unreadable = (0..<Int32(sources.count)).filter { facts[Int($0)] == nil }
         let filesRead = facts.count { $0 != nil }
         let box = FactsBox(consume facts)
@@ -390,7 +390,7 @@ public struct Prefilter: Sendable {
             let undefinedNames = shards.map(\.undefined)
             defer { for table in undefinedNames { table.deallocate() } }
             Memory.releaseFreed()
-            memoryStats("shards built, facts dropped")
+            Memory.stage("prefilter: shards built, facts dropped")
             // Handed over, not copied: the selector empties the shards'
             // definitions into its own table, which a copy here would keep.
             var selector = Selector(prefilter: self, sources: sources, names: names, shards: shards,
@@ -449,15 +449,6 @@ private final class FactsBox: @unchecked Sendable {
         slots[index] = nil
         return facts
     }
-}
-
-/// With `MMLINT_PREFILTER_STATS`, the resident memory at a stage, on stderr
-/// (where the prefilter's peak is).
-func memoryStats(_ stage: @autoclosure () -> String) {
-    guard ProcessInfo.processInfo.environment["MMLINT_PREFILTER_STATS"] != nil,
-          let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-          let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return }
-    FileHandle.standardError.write("prefilter: \(stage()): \((pages * 4096) >> 20) MiB resident\n".data(using: .utf8)!)
 }
 
 /// The files chosen, with why.

@@ -782,9 +782,9 @@ struct Selector {
 
     mutating func run() -> Selection {
         index()
-        memoryStats("definitions indexed")
+        Memory.stage("prefilter: definitions indexed")
         var graph = buildGraph()
-        memoryStats("graph built")
+        Memory.stage("prefilter: graph built")
         let faultTypes = macrosReaching([typedef])
         let handedToBinders = macroBindings()
         var roots = self.roots(faultTypes: faultTypes) + handedToBinders.flatMap(\.targets)
@@ -800,7 +800,7 @@ struct Selector {
             roots += generated.roots
         }
         let reached = graph.reachable(from: roots)
-        memoryStats("generated functions matched")
+        Memory.stage("prefilter: generated functions matched")
         if ProcessInfo.processInfo.environment["MMLINT_PREFILTER_STATS"] != nil { stats(graph: graph, reached: reached) }
         var relevant = NodeSet(count: nodeCount)
         // A finding's chain is the shortest from the roots: every node on a
@@ -854,7 +854,7 @@ struct Selector {
         if holdersNeeded { selectInstalls(graph: graph, relevant: relevant) }
         closeOverTranslationUnits { paths.fault[$0] || paths.anywhere[$0] || helpers[$0] }
 
-        memoryStats("selection made")
+        Memory.stage("prefilter: selection made")
         let files = reasons.keys.sorted().map { sources[$0] }
         var byPath: [String: [String]] = [:]
         for (file, why) in reasons { byPath[sources[file]] = why.sorted() }

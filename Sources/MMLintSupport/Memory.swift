@@ -1,5 +1,31 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The process's heap, as the kernel sees it.
 public enum Memory {
+    /// With `MMLINT_MEMORY_STATS` (or `MMLINT_PREFILTER_STATS`) set, prints
+    /// the resident memory at a stage of the work on stderr: where a scan's
+    /// peak is, stage by stage.
+    public static func stage(_ name: @autoclosure () -> String) {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["MMLINT_MEMORY_STATS"] != nil || environment["MMLINT_PREFILTER_STATS"] != nil,
+              let resident = residentBytes() else { return }
+        FileHandle.standardError.write(Data("mmlint: memory: \(name()): \(resident >> 20) MiB resident\n".utf8))
+    }
+
+    /// The resident set, from /proc/self/statm (pages of the system's size).
+    public static func residentBytes() -> Int? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        #if os(Linux)
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        #else
+        return pages * 4096
+        #endif
+    }
+
     /// Hands the heap's free pages back to the system. glibc keeps freed
     /// memory for reuse; a long scan frees much more than it keeps (the
     /// prefilter's tables, each parse's libclang arenas, each decoded

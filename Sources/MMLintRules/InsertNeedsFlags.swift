@@ -94,15 +94,23 @@ public struct InsertNeedsFlags: BuiltinRule {
     public func check(_ program: Program) -> [Finding] {
         // Who installs which ops variable, by the variable's name.
         var installers: [String: [(function: FunctionFact, write: MemberWrite)]] = [:]
-        var callers: [String: [FunctionFact]] = [:]
-        for function in program.orderedFunctions {
+        let ordered = program.orderedFunctions
+        for function in ordered {
             for write in function.memberWrites where write.member == "vm_ops" && write.structName == "vm_area_struct" {
                 if let name = write.valueName { installers[name, default: []].append((function, write)) }
             }
+        }
+        // The callers of the installers, the only callers `sets` asks for:
+        // a map of every function's callers would copy each function once
+        // per call of it (80 MiB on a whole tree).
+        let installing = Set(installers.values.joined().map(\.function.usr))
+        var callers: [String: [FunctionFact]] = [:]
+        for function in ordered {
             for call in function.calls {
-                if let callee = call.calleeUSR { callers[callee, default: []].append(function) }
+                if let callee = call.calleeUSR, installing.contains(callee) { callers[callee, default: []].append(function) }
             }
         }
+        let tableStores = program.tableStores
         let fetchingFiles = filesFetchingMarkedPfns(program)
         var findings: [Finding] = []
         for (function, call) in program.calls(to: Set(data.needs.keys)) {
@@ -127,7 +135,7 @@ public struct InsertNeedsFlags: BuiltinRule {
                 // a driver's object ops): whoever reads that field installs
                 // it, out of the rule's sight (the DRM core's mmap sets the
                 // flags).
-                if program.tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
+                if tableStores.contains(where: { $0.valueName == ops && sameTable($0, binding) }) { continue }
                 let kind: String
                 var confidence: Confidence
                 if candidates.isEmpty {

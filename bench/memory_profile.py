@@ -12,16 +12,7 @@ default rule set), run in TREE."""
 import argparse, os, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proctree import _children, _pss_kib, commit_measured  # noqa: E402
-
-
-def descendants(pid):
-    found, todo = [], list(_children(pid))
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo += _children(child)
-    return found
+from proctree import _pss_kib, commit_measured, descendants  # noqa: E402
 
 
 def main():

@@ -29,17 +29,22 @@ def _pss_kib(pid):
     return 0
 
 
-def tree_pss_kib(root):
-    """PSS in KiB summed over root and its living descendants."""
-    total, todo, seen = 0, [root], set()
+def descendants(root):
+    """The living descendants of root, each once."""
+    found, todo, seen = [], list(_children(root)), {root}
     while todo:
         pid = todo.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total += _pss_kib(pid)
+        found.append(pid)
         todo += _children(pid)
-    return total
+    return found
+
+
+def tree_pss_kib(root):
+    """PSS in KiB summed over root and its living descendants."""
+    return sum(_pss_kib(pid) for pid in [root] + descendants(root))
 
 
 def run_measured(cmd, cwd=None, ok=(0,), interval=0.05, env=None, stdin=None):

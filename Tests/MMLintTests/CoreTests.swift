@@ -48,11 +48,14 @@ final class CoreTests: XCTestCase {
     /// Units repeat the header functions they pull in; the engine keeps one
     /// copy of each (same USR, same facts), and the units read as before.
     func testUnitsShareTheHeaderFunctionsTheyRepeat() {
-        let header = "/t/include/linux/long_header_name.h"
         func unit(_ file: String, headerCall: String) -> UnitFacts {
-            UnitFacts(file: file, flagMode: .bare, functions: [
-                function("main_of_\(file.count)", file: file, calls: ["helper_in_header"]),
-                function("helper_in_header", file: header, line: 10, calls: [headerCall, "another_callee"]),
+            // Built at run time, so that each unit has its own copy of
+            // every string, as units decoded from replies do.
+            let header = ["/t/include/linux", "long_header_name.h"].joined(separator: "/")
+            let helper = ["helper", "in", "header"].joined(separator: "_")
+            return UnitFacts(file: file, flagMode: .bare, functions: [
+                function("main_of_\(file.count)", file: file, calls: [helper]),
+                function(helper, file: header, line: 10, calls: [headerCall, "another_callee"]),
             ])
         }
         let first = unit("/t/drivers/a.c", headerCall: "pfn_to_page_and_more")
@@ -68,6 +71,19 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(storage(shared[1]), storage(shared[0]), "an equal header function is the pooled one")
         XCTAssertNotEqual(storage(shared[2]), storage(shared[0]), "a different one stays its own")
         XCTAssertNotEqual(storage(shared[1]), storage(second), "the repeated copy is not kept")
+        // Two different functions calling the same one hold one callee USR
+        // (and one callee name, one file name): the pool interns strings.
+        func text(_ string: String?) -> UnsafeRawPointer? {
+            string?.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        }
+        let mainCalls = (shared[0].functions[0].calls[0], shared[1].functions[0].calls[0])
+        XCTAssertNotEqual(text(first.functions[0].calls[0].calleeUSR), text(second.functions[0].calls[0].calleeUSR))
+        XCTAssertNotEqual(text(first.functions[0].calls[0].callee), text(second.functions[0].calls[0].callee))
+        XCTAssertNotEqual(text(third.functions[1].location.file), text(first.functions[1].location.file))
+        XCTAssertEqual(text(mainCalls.0.calleeUSR), text(mainCalls.1.calleeUSR), "a callee's USR is kept once")
+        XCTAssertEqual(text(mainCalls.0.callee), text(mainCalls.1.callee), "a callee's name is kept once")
+        XCTAssertEqual(text(shared[2].functions[1].location.file), text(shared[0].functions[1].location.file),
+                       "a file's name is kept once")
     }
 
     func testSignatureRootWithoutBinding() {

@@ -23,10 +23,14 @@ public struct BotConfiguration: Sendable {
     public var cache: FactCache?
     /// Where kbuild's cached commands are looked up (`CheckOptions.kbuildCache`).
     public var kbuildCache: String?
+    /// `CheckOptions.memoryBudget`.
+    public var memoryBudget: Int?
 
     public init(tree: String, jobs: Int, kernelVersion: KernelVersion?, compileDatabase: CompileDatabase?,
                 limits: PatchLimits, seriesWait: TimeInterval, explainApplyFailures: Bool,
-                review: ReviewOptions, worktrees: String, cache: FactCache? = nil, kbuildCache: String? = nil) {
+                review: ReviewOptions, worktrees: String, cache: FactCache? = nil, kbuildCache: String? = nil,
+                memoryBudget: Int? = nil) {
+        self.memoryBudget = memoryBudget
         self.tree = tree
         self.jobs = jobs
         self.kernelVersion = kernelVersion
@@ -221,7 +225,8 @@ public final class BotRunner {
                 tree: root, compileDatabase: database, jobs: configuration.jobs, kernelVersion: configuration.kernelVersion,
                 // A base commit's worktree is gone after this series: its
                 // files' facts would only fill the cache.
-                cache: worktree == nil ? configuration.cache : nil, kbuildCache: configuration.kbuildCache))
+                cache: worktree == nil ? configuration.cache : nil, kbuildCache: configuration.kbuildCache,
+                memoryBudget: configuration.memoryBudget))
         } catch {
             if stop() { return false }
             CrashSwitch.at("checked")

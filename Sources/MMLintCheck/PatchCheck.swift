@@ -17,11 +17,14 @@ public struct CheckOptions: Sendable {
     public var cache: FactCache?
     /// See `AnalysisOptions.kbuildCache`.
     public var kbuildCache: String?
+    /// See `AnalysisOptions.memoryBudget`.
+    public var memoryBudget: Int?
 
     public init(tree: String, compileDatabase: CompileDatabase? = nil,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount, kernelVersion: KernelVersion? = nil,
-                cache: FactCache? = nil, kbuildCache: String? = nil) {
+                cache: FactCache? = nil, kbuildCache: String? = nil, memoryBudget: Int? = nil) {
         self.cache = cache
+        self.memoryBudget = memoryBudget
         self.kbuildCache = kbuildCache
         self.tree = tree
         self.compileDatabase = compileDatabase
@@ -241,7 +244,8 @@ struct TreeCheck {
             }
             stateRequests.append(indices)
         }
-        var outcomes = engine.parse(requests, plan: plan, jobs: options.jobs, cache: options.cache)
+        var outcomes = engine.parse(requests, plan: plan, jobs: options.jobs, cache: options.cache,
+                                    memoryBudget: options.memoryBudget)
 
         // 4. Neighbours (two rounds at most): files next to the touched ones
         //    that define what fault paths call, or call what the patches changed.
@@ -256,7 +260,7 @@ struct TreeCheck {
             guard !more.isEmpty else { break }
             neighbours += more
             outcomes += engine.parse(more.map { ParseRequest(path: root + "/" + $0) }, plan: plan, jobs: options.jobs,
-                                     cache: options.cache)
+                                     cache: options.cache, memoryBudget: options.memoryBudget)
         }
         let neighbourUnits = outcomes[neighbourStart...].compactMap(\.facts)
 

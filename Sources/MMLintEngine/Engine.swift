@@ -34,12 +34,18 @@ public struct AnalysisOptions: Sendable {
     /// config does not build then takes kbuild's command from the broadest
     /// current database cached there for the tree. Nothing is ever made.
     public var kbuildCache: String?
+    /// Bytes that mmlint and its parse workers should stay within together
+    /// (`MemoryBudget`): past it, parses in workers run one at a time.
+    /// Nil: no budget.
+    public var memoryBudget: Int?
 
     public init(files: [String], compileDatabase: CompileDatabase? = nil,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 overlay: [String: [UInt8]] = [:], kernelVersion: KernelVersion? = nil,
-                cache: FactCache? = nil, progress: Progress? = nil, kbuildCache: String? = nil) {
+                cache: FactCache? = nil, progress: Progress? = nil, kbuildCache: String? = nil,
+                memoryBudget: Int? = nil) {
         self.files = files
+        self.memoryBudget = memoryBudget
         self.compileDatabase = compileDatabase
         self.kbuildCache = kbuildCache
         self.jobs = max(1, jobs)
@@ -180,7 +186,8 @@ public final class Engine: Sendable {
     public func analyze(_ options: AnalysisOptions) -> AnalysisResult {
         let plan = FlagPlan(options: options, prelude: prelude)
         let requests = options.files.map { ParseRequest(path: $0, overlay: options.overlay) }
-        let outcomes = parse(requests, plan: plan, jobs: options.jobs, cache: options.cache, progress: options.progress)
+        let outcomes = parse(requests, plan: plan, jobs: options.jobs, cache: options.cache, progress: options.progress,
+                             memoryBudget: options.memoryBudget)
         let units = outcomes.compactMap(\.facts)
         let version = options.kernelVersion ?? plan.tree?.version
         let (program, findings) = evaluate(units, kernelVersion: version)
@@ -204,15 +211,18 @@ public final class Engine: Sendable {
     public func plan(for options: AnalysisOptions) -> FlagPlan { FlagPlan(options: options, prelude: prelude) }
 
     /// Parses each request in parallel (one libclang index per worker) and
-    /// returns the outcomes in request order.
+    /// returns the outcomes in request order. With `memoryBudget` (bytes),
+    /// parses in workers start only while the process tree fits it, or one
+    /// at a time.
     public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int, cache: FactCache? = nil,
-                      progress: Progress? = nil) -> [ParseOutcome] {
+                      progress: Progress? = nil, memoryBudget: Int? = nil) -> [ParseOutcome] {
         let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
         let slots = LockedSlots<ParseOutcome>(count: requests.count)
         // Units repeat the header functions they pull in: one copy is kept.
         let pool = FactPool()
         let next = LockedCounter()
         let isolation = ParseIsolation.configuration
+        let budget = isolation == nil ? nil : memoryBudget.map(MemoryBudget.init(bytes:))
         DispatchQueue.concurrentPerform(iterations: min(max(jobs, 1), max(requests.count, 1))) { _ in
             // In a worker process when isolation is on (the CLI), else in this one.
             let worker = isolation.map { WorkerPool.shared.take($0) }
@@ -242,10 +252,16 @@ public final class Engine: Sendable {
                     unsaved.append(UnsavedFile(path: path, contents: contents))
                 }
                 if let worker {
+                    budget?.admit(worker: worker.processID)
                     let outcome = worker.parse(WorkerRequest(
                         path: request.path, arguments: job.arguments, mode: job.mode,
                         unsaved: unsaved.map { WorkerRequest.File(path: $0.path, contents: Data($0.contents)) },
                         faultContext: knowledge.faultContext, recordsSkippedLines: request.recordsSkippedLines))
+                    if case .reply(let reply) = outcome {
+                        budget?.finish(resident: reply.resident)
+                    } else {
+                        budget?.finish(resident: nil)
+                    }
                     switch outcome {
                     case .reply(let reply):
                         if let facts = reply.facts, let key {
@@ -274,6 +290,9 @@ public final class Engine: Sendable {
                                               note: job.note, cached: false, unbuilt: job.unbuilt))
                 }
             }
+        }
+        if let budget {
+            Memory.stage("\(requests.count) files parsed or cached; \(budget.waited) parses waited for the memory budget")
         }
         return slots.values.enumerated().map { i, slot in
             slot ?? ParseOutcome(facts: nil, failure: AnalysisFailure(file: requests[i].path, cause: "not parsed"),

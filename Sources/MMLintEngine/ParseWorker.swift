@@ -98,6 +98,9 @@ struct WorkerReply: Codable {
     var facts: UnitFacts?
     var included: [String]
     var failure: String?
+    /// The worker's resident size with the translation unit still held,
+    /// bytes: what the parse took (`MemoryBudget` learns from it).
+    var resident: Int?
 }
 
 /// The worker's side: answers requests until stdin closes.
@@ -136,6 +139,7 @@ public enum ParseWorkerServer {
                                            recordsSkippedRanges: request.recordsSkippedLines)
                 reply.facts = extractor.extract(unit, file: request.path, mode: request.mode)
                 reply.included = unit.includedFiles.map { Paths.normalize($0) }
+                reply.resident = Memory.residentBytes()
             } catch {
                 reply.failure = String(describing: error)
             }
@@ -208,6 +212,16 @@ final class WorkerProcess: @unchecked Sendable {
     /// Used by one thread at a time: the pool hands a worker to one engine thread.
     fileprivate(set) var configuration: ParseIsolation.Configuration
     private var pid: pid_t = 0
+    /// The worker's process while it runs (read by the thread that uses it).
+    var processID: pid_t? { pid == 0 ? nil : pid }
+    /// Every worker process running now, for `MemoryBudget`.
+    static var liveProcesses: [pid_t] {
+        live.lock()
+        defer { live.unlock() }
+        return Array(livePIDs)
+    }
+    private static let live = NSLock()
+    nonisolated(unsafe) private static var livePIDs: Set<pid_t> = []
     private var toWorker: Int32 = -1
     private var reader: LineReader?
     /// Why the last start failed, reported with the first request.
@@ -304,6 +318,9 @@ final class WorkerProcess: @unchecked Sendable {
             return "cannot start the parse worker \(configuration.command[0]): \(String(cString: strerror(status)))"
         }
         pid = child
+        Self.live.lock()
+        Self.livePIDs.insert(child)
+        Self.live.unlock()
         toWorker = input[1]
         reader = LineReader(fd: output[0])
         return nil
@@ -349,6 +366,9 @@ final class WorkerProcess: @unchecked Sendable {
     private func cleanUp() {
         reader?.close()
         reader = nil
+        Self.live.lock()
+        Self.livePIDs.remove(pid)
+        Self.live.unlock()
         pid = 0
         toWorker = -1
     }

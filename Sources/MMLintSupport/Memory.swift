@@ -15,9 +15,12 @@ public enum Memory {
         FileHandle.standardError.write(Data("mmlint: memory: \(name()): \(resident >> 20) MiB resident\n".utf8))
     }
 
-    /// The resident set, from /proc/self/statm (pages of the system's size).
-    public static func residentBytes() -> Int? {
-        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+    /// The resident set of this process, or of `process`, from
+    /// /proc/PID/statm (pages of the system's size); nil when there is no
+    /// such process (any more).
+    public static func residentBytes(process: Int32? = nil) -> Int? {
+        let path = process.map { "/proc/\($0)/statm" } ?? "/proc/self/statm"
+        guard let statm = try? String(contentsOfFile: path, encoding: .utf8),
               let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
         #if os(Linux)
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -19,6 +19,12 @@ struct AnalysisArguments: ParsableArguments {
     @Option(name: .shortAndLong, help: "Parallel parsers (default: number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(name: .customLong("memory-budget"), help: ArgumentHelp(
+        "Memory, in MiB, that mmlint and its parse workers keep within together (0: no budget).",
+        discussion: "Where another parse would not fit, it waits for the one running: slower, never refused.",
+        valueName: "MiB"))
+    var memoryBudgetMiB: Int = 512
+
     @Option(name: .customLong("rule"), help: "Run only this rule (repeatable; wins over the config's enabled: false).")
     var rules: [String] = []
 
@@ -29,6 +35,7 @@ struct AnalysisArguments: ParsableArguments {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard memoryBudgetMiB >= 0 else { throw ValidationError("--memory-budget must be a number of MiB, or 0 for none") }
         if let kernelVersion, KernelVersion(kernelVersion) == nil {
             throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 6.1 or 6.12.3")
         }
@@ -55,6 +62,9 @@ struct AnalysisArguments: ParsableArguments {
     var kbuildCache: String? {
         compileCommands == nil && kconfig == nil ? KbuildFlags.defaultDirectory : nil
     }
+
+    /// `--memory-budget` in bytes; nil for none.
+    var memoryBudget: Int? { memoryBudgetMiB > 0 ? memoryBudgetMiB << 20 : nil }
 
     /// `--kernel-version`, parsed (validated above).
     var version: KernelVersion? { kernelVersion.flatMap { KernelVersion($0) } }

@@ -103,7 +103,7 @@ struct Bot: ParsableCommand {
                 explainApplyFailures: explainApplyFailures,
                 review: ReviewOptions(from: reviewer, signOff: signOff ?? ReviewWriterNames.firstName(of: reviewer)),
                 worktrees: Paths.normalize(state) + ".worktrees", cache: factCache.cache(for: engine),
-                kbuildCache: analysis.kbuildCache)
+                kbuildCache: analysis.kbuildCache, memoryBudget: analysis.memoryBudget)
             let runner = BotRunner(inbox: source, outbox: sink, state: database, engine: engine,
                                    configuration: configuration, log: { printError("mmlint bot: " + $0) })
             for signal in [SIGTERM, SIGINT] {

@@ -139,7 +139,8 @@ struct PatchInput: ParsableArguments {
         let database = try compileDatabase(root: root)
         let result = try PatchCheck.run(series, engine: engine, options: CheckOptions(
             tree: root, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version,
-            cache: factCache.cache(for: engine), kbuildCache: analysis.kbuildCache))
+            cache: factCache.cache(for: engine), kbuildCache: analysis.kbuildCache,
+            memoryBudget: analysis.memoryBudget))
         return (engine, root, series, result)
     }
 

@@ -81,7 +81,7 @@ struct Fix: ParsableCommand {
             : files
         let run = FixRun.run(engine: engine, options: AnalysisOptions(
             files: selected, compileDatabase: database, jobs: analysis.jobs, kernelVersion: analysis.version, cache: cache,
-            kbuildCache: analysis.kbuildCache))
+            kbuildCache: analysis.kbuildCache, memoryBudget: analysis.memoryBudget))
         for warning in run.analysis.warnings { printError("mmlint: warning: " + warning) }
         let root = run.analysis.kernelRoot ?? Self.treeRoot(of: files.first)
         func place(_ location: Location) -> String {

@@ -101,7 +101,7 @@ struct Scan: ParsableCommand {
                 files: selection.files, compileDatabase: database, jobs: jobs,
                 kernelVersion: kernelVersion.flatMap { KernelVersion($0) }, cache: cache,
                 progress: bar.map { bar in Progress(total: selection.files.count) { bar.draw(done: $0, total: $1, seconds: $2) } },
-                kbuildCache: analysis.kbuildCache))
+                kbuildCache: analysis.kbuildCache, memoryBudget: analysis.memoryBudget))
             bar?.clear()
             for warning in result.warnings { printError("mmlint: warning: " + warning) }
             let root = result.kernelRoot ?? FileManager.default.currentDirectoryPath

@@ -47,6 +47,32 @@ final class CLITests: XCTestCase {
                       with.stderr)
     }
 
+    /// `--memory-budget` makes parses wait for each other, and changes no
+    /// finding; `--memory-budget 0` is no budget.
+    func testMemoryBudgetOrdersParsesAndKeepsFindings() throws {
+        let args = ["scan", "--no-cache", "--no-prefilter", "--jobs", "2", "--format", "json", "fixtures"]
+        let stats = ["MMLINT_MEMORY_STATS": "1"]
+        let tight = try runCommand(Repo.executable, args + ["--memory-budget", "1"], in: Repo.root, environment: stats)
+        let none = try runCommand(Repo.executable, args + ["--memory-budget", "0"], in: Repo.root, environment: stats)
+        XCTAssertEqual(tight.status, 1, tight.stderr)
+        XCTAssertEqual(none.status, 1, none.stderr)
+        func findings(_ json: String) throws -> String {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let findings = try XCTUnwrap(object["findings"] as? [Any])
+            XCTAssertFalse(findings.isEmpty)
+            return String(decoding: try JSONSerialization.data(withJSONObject: findings, options: [.sortedKeys]), as: UTF8.self)
+        }
+        XCTAssertEqual(try findings(tight.stdout), try findings(none.stdout))
+        let waited = tight.stderr.components(separatedBy: "\n").first { $0.contains("waited for the memory budget") }
+        let count = try XCTUnwrap(waited?.components(separatedBy: "; ").last?.split(separator: " ").first.flatMap { Int($0) },
+                                  tight.stderr)
+        XCTAssertGreaterThan(count, 0, "with 1 MiB, a parse waits whenever another is in flight")
+        XCTAssertFalse(none.stderr.contains("memory budget"), none.stderr)
+        let refused = try runCommand(Repo.executable, ["scan", "--memory-budget", "-1", "fixtures"], in: Repo.root)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("--memory-budget"), refused.stderr)
+    }
+
     func testCleanScanExitsZeroAndQuietIsQuiet() throws {
         let result = try runCommand(Repo.executable, ["scan", "-q", "fixtures/no-findings"], in: Repo.root)
         XCTAssertEqual(result.status, 0)

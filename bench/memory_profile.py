@@ -9,7 +9,7 @@ once workers ran (the parse and the rules).
 
 SCAN-ARGS default to `--no-cache .` (a cold scan of the whole tree with the
 default rule set), run in TREE."""
-import argparse, os, subprocess, sys, threading, time
+import argparse, os, re, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from proctree import _pss_kib, commit_measured, descendants  # noqa: E402
@@ -62,7 +62,13 @@ def main():
         reader.join()
     elapsed = time.perf_counter() - start
     summary = [line for line in streams["err"].decode(errors="replace").splitlines() if line.startswith("mmlint: ")]
-    print("\n".join(summary[-3:]))
+    # With MMLINT_MEMORY_STATS=1 in the environment, the scan's own stage
+    # prints (resident memory of the parent) come first.
+    stages = [line for line in summary if line.startswith("mmlint: memory: ")]
+    print("\n".join(stages + [line for line in summary if line not in stages][-3:]))
+    findings = [line for line in streams["out"].decode(errors="replace").splitlines()
+                if re.match(r"^\S+:\d+:\d+: (warning|error|note): .*\[[\w-]+\]$", line)]
+    print(f"{len(findings)} findings (text format)")
     print(f"exit {proc.returncode} after {elapsed:.1f} s")
     print(f"peak PSS, parent + workers: {peak[0] >> 10} MiB at {peak[3]:.0f} s "
           f"(parent {peak[1] >> 10}, workers {peak[2] >> 10})")

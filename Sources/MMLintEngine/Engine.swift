@@ -252,15 +252,17 @@ public final class Engine: Sendable {
                     unsaved.append(UnsavedFile(path: path, contents: contents))
                 }
                 if let worker {
-                    budget?.admit(worker: worker.processID)
+                    let ticket = budget?.admit(worker: worker.processID)
                     let outcome = worker.parse(WorkerRequest(
                         path: request.path, arguments: job.arguments, mode: job.mode,
                         unsaved: unsaved.map { WorkerRequest.File(path: $0.path, contents: Data($0.contents)) },
                         faultContext: knowledge.faultContext, recordsSkippedLines: request.recordsSkippedLines))
-                    if case .reply(let reply) = outcome {
-                        budget?.finish(resident: reply.resident)
-                    } else {
-                        budget?.finish(resident: nil)
+                    if let budget, let ticket {
+                        if case .reply(let reply) = outcome {
+                            budget.finish(ticket, resident: reply.resident)
+                        } else {
+                            budget.finish(ticket, resident: nil)
+                        }
                     }
                     switch outcome {
                     case .reply(let reply):
@@ -292,7 +294,8 @@ public final class Engine: Sendable {
             }
         }
         if let budget {
-            Memory.stage("\(requests.count) files parsed or cached; \(budget.waited) parses waited for the memory budget")
+            Memory.stage("\(requests.count) files parsed or cached; \(budget.waited) parses waited for the memory budget; "
+                         + budget.learnt)
         }
         return slots.values.enumerated().map { i, slot in
             slot ?? ParseOutcome(facts: nil, failure: AnalysisFailure(file: requests[i].path, cause: "not parsed"),

@@ -15,17 +15,21 @@ import MMLintSupport
 /// parses, it never refuses one, so it cannot stall the run, only make it
 /// serial where memory is tight.
 ///
-/// What a parse adds is learnt as the run goes: each worker reports its
-/// resident size with the translation unit still held; the estimate is the
-/// 90th percentile of the last 64 reports, less what the idle worker already
-/// holds. Resident sizes are summed over processes, so the pages of libclang
-/// the workers share count once per worker: the sum is above what the
-/// process tree really holds, which errs on the side of the budget.
+/// What a parse takes is learnt as the run goes: each worker reports its
+/// resident size with the translation unit still held. A parse about to
+/// start is expected to reach the 90th percentile of the last 64 reports,
+/// and one in flight at least their median (it may have only begun), less
+/// what each worker holds already. Resident sizes are summed over
+/// processes, so the pages of libclang the workers share count once per
+/// worker: the sum is above what the process tree really holds, which errs
+/// on the side of the budget.
 final class MemoryBudget: @unchecked Sendable {
     /// The budget, bytes.
     let bytes: Int
     private let condition = NSCondition()
-    private var inFlight = 0
+    /// The parses in flight, by ticket: their worker's process.
+    private var flying: [Int: pid_t?] = [:]
+    private var tickets = 0
     private var recent: [Int] = []
     private var next = 0
     private var waits = 0
@@ -33,26 +37,27 @@ final class MemoryBudget: @unchecked Sendable {
     init(bytes: Int) { self.bytes = bytes }
 
     /// Blocks until a parse may start in `worker` (its process, nil before
-    /// it started), then counts it in flight. Every `admit` is paired with a
-    /// `finish`.
-    func admit(worker: pid_t?) {
+    /// it started), then counts it in flight until `finish` gets the ticket
+    /// returned.
+    func admit(worker: pid_t?) -> Int {
         condition.lock()
-        defer {
-            inFlight += 1
-            condition.unlock()
-        }
+        defer { condition.unlock() }
         var waited = false
-        while inFlight > 0 && !fits(worker: worker) {
+        while !flying.isEmpty && !fits(worker: worker) {
             if !waited { waits += 1 }
             waited = true
             condition.wait()
         }
+        tickets += 1
+        flying[tickets] = worker
+        return tickets
     }
 
-    /// A parse ended; `resident` is what its worker held at the end of it.
-    func finish(resident: Int?) {
+    /// The parse of `ticket` ended; `resident` is what its worker held at
+    /// the end of it.
+    func finish(_ ticket: Int, resident: Int?) {
         condition.lock()
-        inFlight -= 1
+        flying[ticket] = nil
         if let resident, resident > 0 {
             if recent.count < 64 { recent.append(resident) } else { recent[next] = resident }
             next = (next + 1) % 64
@@ -68,20 +73,27 @@ final class MemoryBudget: @unchecked Sendable {
         return waits
     }
 
-    private func fits(worker: pid_t?) -> Bool {
-        let resident = (Memory.residentBytes() ?? 0) + WorkerProcess.liveProcesses.reduce(0) {
-            $0 + (Memory.residentBytes(process: $1) ?? 0)
-        }
-        return resident + expectedGrowth(worker: worker) <= bytes
+    /// What the last (up to 64) parses' workers held with the unit, MiB:
+    /// median and 90th percentile, for the memory stats.
+    var learnt: String {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !recent.isEmpty else { return "no parse reported its size" }
+        let sorted = recent.sorted()
+        return "a worker held \(sorted[sorted.count / 2] >> 20) MiB with a unit (median), "
+            + "\(sorted[min(sorted.count - 1, sorted.count * 9 / 10)] >> 20) MiB (90th percentile)"
     }
 
-    /// What the next parse is expected to add to `worker`'s resident size:
-    /// nothing known before a first parse ended.
-    private func expectedGrowth(worker: pid_t?) -> Int {
-        guard !recent.isEmpty else { return 0 }
-        let sorted = recent.sorted()
-        let typical = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
-        let idle = worker.flatMap { Memory.residentBytes(process: $0) } ?? 0
-        return max(0, typical - idle)
+    private func fits(worker: pid_t?) -> Bool {
+        var total = (Memory.residentBytes() ?? 0)
+            + WorkerProcess.liveProcesses.reduce(0) { $0 + (Memory.residentBytes(process: $1) ?? 0) }
+        if !recent.isEmpty {
+            let sorted = recent.sorted()
+            let median = sorted[sorted.count / 2], high = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+            func held(_ process: pid_t?) -> Int { process.flatMap { Memory.residentBytes(process: $0) } ?? 0 }
+            for process in flying.values { total += max(0, median - held(process)) }
+            total += max(0, high - held(worker))
+        }
+        return total <= bytes
     }
 }

@@ -64,7 +64,7 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual(try findings(tight.stdout), try findings(none.stdout))
         let waited = tight.stderr.components(separatedBy: "\n").first { $0.contains("waited for the memory budget") }
-        let count = try XCTUnwrap(waited?.components(separatedBy: "; ").last?.split(separator: " ").first.flatMap { Int($0) },
+        let count = try XCTUnwrap(waited?.components(separatedBy: "; ").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) },
                                   tight.stderr)
         XCTAssertGreaterThan(count, 0, "with 1 MiB, a parse waits whenever another is in flight")
         XCTAssertFalse(none.stderr.contains("memory budget"), none.stderr)

@@ -5,7 +5,7 @@ and what each held then, the parent's peak while it ran alone (the
 prefilter: no worker is started before the selection is made) and the peak
 once workers ran (the parse and the rules).
 
-    python3 bench/memory_profile.py MMLINT TREE [--every S] [-- SCAN-ARGS...]
+    python3 bench/memory_profile.py MMLINT TREE [--every S] [--prefilter-only] [-- SCAN-ARGS...]
 
 SCAN-ARGS default to `--no-cache .` (a cold scan of the whole tree with the
 default rule set), run in TREE."""
@@ -20,6 +20,8 @@ def main():
     parser.add_argument("mmlint")
     parser.add_argument("tree")
     parser.add_argument("--every", type=float, default=30)
+    parser.add_argument("--prefilter-only", action="store_true",
+                        help="stop the scan once its first parse worker starts: the prefilter's peak alone")
     arguments = sys.argv[1:]
     scan = ["--no-cache", "."]
     if "--" in arguments:
@@ -49,6 +51,9 @@ def main():
         total = parent + workers
         if total > peak[0]:
             peak = (total, parent, workers, now)
+        if kids and options.prefilter_only:
+            proc.terminate()
+            break
         if kids or working[0]:
             if total > working[0]:
                 working = (total, parent, workers, now)
@@ -58,6 +63,7 @@ def main():
             print(f"{now:8.1f} s  parent {parent >> 10:5} MiB  {len(kids)} workers {workers >> 10:5} MiB", flush=True)
             last = now
         time.sleep(0.05)
+    proc.wait()
     for reader in readers:
         reader.join()
     elapsed = time.perf_counter() - start

@@ -188,6 +188,10 @@ public final class Engine: Sendable {
         let requests = options.files.map { ParseRequest(path: $0, overlay: options.overlay) }
         let outcomes = parse(requests, plan: plan, jobs: options.jobs, cache: options.cache, progress: options.progress,
                              memoryBudget: options.memoryBudget)
+        // Nothing more parses here: idle workers would hold their memory
+        // (115 MiB each after a kernel scan) through the rules for nothing.
+        // A later parse of the process starts new ones.
+        WorkerPool.shared.shutdown()
         let units = outcomes.compactMap(\.facts)
         let version = options.kernelVersion ?? plan.tree?.version
         let (program, findings) = evaluate(units, kernelVersion: version)
@@ -293,10 +297,8 @@ public final class Engine: Sendable {
                 }
             }
         }
-        if let budget {
-            Memory.stage("\(requests.count) files parsed or cached; \(budget.waited) parses waited for the memory budget; "
-                         + budget.learnt)
-        }
+        Memory.stage("\(requests.count) files parsed or cached; " + WorkerProcess.memoryNote
+                     + (budget.map { "; \($0.waited) parses waited for the memory budget; " + $0.learnt } ?? ""))
         return slots.values.enumerated().map { i, slot in
             slot ?? ParseOutcome(facts: nil, failure: AnalysisFailure(file: requests[i].path, cause: "not parsed"),
                                  note: "", cached: false)
@@ -306,7 +308,7 @@ public final class Engine: Sendable {
     /// Runs the rules over the program the units make; findings in report
     /// order, one per rule and call site.
     public func evaluate(_ units: [UnitFacts], kernelVersion: KernelVersion?) -> (Program, [Finding]) {
-        Memory.stage("\(units.count) units held")
+        Memory.stage("\(units.count) units held; " + WorkerProcess.memoryNote)
         let program = Program(units: units, faultContext: knowledge.faultContext, kernelVersion: kernelVersion)
         Memory.stage("program built: \(program.functions.count) functions")
         var findings: [Finding] = []

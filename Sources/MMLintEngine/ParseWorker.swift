@@ -220,6 +220,12 @@ final class WorkerProcess: @unchecked Sendable {
         defer { live.unlock() }
         return Array(livePIDs)
     }
+    /// How many workers run and what they hold, for the memory stats.
+    static var memoryNote: String {
+        let processes = liveProcesses
+        let bytes = processes.reduce(0) { $0 + (Memory.residentBytes(process: $1) ?? 0) }
+        return "\(processes.count) parse workers hold \(bytes >> 20) MiB"
+    }
     private static let live = NSLock()
     nonisolated(unsafe) private static var livePIDs: Set<pid_t> = []
     private var toWorker: Int32 = -1

@@ -48,7 +48,8 @@ final class CLITests: XCTestCase {
     }
 
     /// `--memory-budget` makes parses wait for each other, and changes no
-    /// finding; `--memory-budget 0` is no budget.
+    /// finding; `--memory-budget 0` is no budget. The parse workers stop
+    /// once the files are parsed.
     func testMemoryBudgetOrdersParsesAndKeepsFindings() throws {
         let args = ["scan", "--no-cache", "--no-prefilter", "--jobs", "2", "--format", "json", "fixtures"]
         let stats = ["MMLINT_MEMORY_STATS": "1"]
@@ -68,6 +69,9 @@ final class CLITests: XCTestCase {
                                   tight.stderr)
         XCTAssertGreaterThan(count, 0, "with 1 MiB, a parse waits whenever another is in flight")
         XCTAssertFalse(none.stderr.contains("memory budget"), none.stderr)
+        // The workers parse, and are gone before the rules run.
+        XCTAssertTrue(none.stderr.contains("files parsed or cached; 2 parse workers hold"), none.stderr)
+        XCTAssertTrue(none.stderr.contains("units held; 0 parse workers hold 0 MiB"), none.stderr)
         let refused = try runCommand(Repo.executable, ["scan", "--memory-budget", "-1", "fixtures"], in: Repo.root)
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains("--memory-budget"), refused.stderr)

@@ -88,7 +88,7 @@ let package = Package(
         // unoptimized takes ten times as long and the tests do twice.
         .target(name: "MMLintIndex", dependencies: ["MMLintSupport"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // check and review: patches applied in memory, findings differenced, replies composed.
-        .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintIndex", "MMLintPatch"],
+        .target(name: "MMLintCheck", dependencies: ["MMLintCore", "MMLintEngine", "MMLintIndex", "MMLintPatch", "MMLintSupport"],
                 swiftSettings: clangSwiftFlags),
         // fix: mechanical edits for findings, as diffs, mails or in place.
         .target(name: "MMLintFix", dependencies: ["MMLintCore", "MMLintEngine"], swiftSettings: clangSwiftFlags),

@@ -2,6 +2,7 @@ import Foundation
 import MMLintCore
 import MMLintEngine
 import MMLintPatch
+import MMLintSupport
 
 /// How a check runs.
 public struct CheckOptions: Sendable {
@@ -537,7 +538,7 @@ struct TreeCheck {
         let needle = Array("\(name)\"".utf8)
         return NeighbourSearch(engine: engine, root: root).cFiles(in: dir).filter { file in
             guard let bytes = contents(of: file, in: state) else { return false }
-            return contains(bytes, needle)
+            return ByteSearch.contains(bytes, needle)
         }
     }
 
@@ -567,18 +568,6 @@ struct TreeCheck {
             + "puts it in a fault path"
         return moved
     }
-}
-
-/// True when `bytes` contains `needle`.
-func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
-    guard !needle.isEmpty, bytes.count >= needle.count else { return false }
-    let first = needle[0]
-    var i = 0
-    while i <= bytes.count - needle.count {
-        if bytes[i] == first && bytes[i..<(i + needle.count)].elementsEqual(needle) { return true }
-        i += 1
-    }
-    return false
 }
 
 /// True when `identifier` occurs in `bytes` as a whole C identifier.

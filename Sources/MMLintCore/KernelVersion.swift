@@ -26,7 +26,7 @@ public struct KernelVersion: Codable, Sendable, Hashable, Comparable, CustomStri
     /// The version a kernel tree's top Makefile declares (VERSION, PATCHLEVEL,
     /// SUBLEVEL), or nil when `root` is not a kernel tree.
     public init?(kernelRoot root: String) {
-        guard let makefile = try? String(contentsOfFile: root + "/Makefile", encoding: .utf8) else { return nil }
+        guard let makefile = Self.head(of: root + "/Makefile", lines: 20) else { return nil }
         var values: [String: Int] = [:]
         for line in makefile.split(separator: "\n").prefix(20) {
             let parts = line.split(separator: "=", maxSplits: 1)
@@ -38,6 +38,20 @@ public struct KernelVersion: Codable, Sendable, Hashable, Comparable, CustomStri
         }
         guard let major = values["VERSION"], let minor = values["PATCHLEVEL"] else { return nil }
         self.init(major, minor, values["SUBLEVEL"] ?? 0)
+    }
+
+    /// The first `lines` lines of a file, read a few kilobytes at a time: a
+    /// top Makefile is 70 KB and its version is in the first five lines,
+    /// and a check asks each folder above the patched file.
+    private static func head(of path: String, lines: Int) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var bytes: [UInt8] = []
+        while bytes.lazy.filter({ $0 == 0x0A }).count < lines {
+            guard let chunk = try? handle.read(upToCount: 4096), !chunk.isEmpty else { break }
+            bytes += chunk
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public var description: String { "\(major).\(minor).\(sublevel)" }

@@ -302,18 +302,22 @@ enum ShellWords {
     /// Words as the shell splits them, cut into groups at the unquoted
     /// `separators` (a newline not among them is a blank).
     static func sentences(_ text: String, separators: Set<Character>) -> [[String]] {
+        // Unicode scalars, not Characters: grapheme breaking made reading a
+        // compile database's commands a tenth of a one-file check's setup,
+        // and the shell splits bytes, not graphemes, anyway.
+        let separators = Set(separators.flatMap(\.unicodeScalars))
         var sentences: [[String]] = []
         var words: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var inWord = false
-        var quote: Character?
+        var quote: Unicode.Scalar?
         var escaped = false
         func endWord() {
-            if inWord { words.append(current) }
-            current = ""
+            if inWord { words.append(String(current)) }
+            current = String.UnicodeScalarView()
             inWord = false
         }
-        for character in text {
+        for character in text.unicodeScalars {
             if escaped {
                 current.append(character)
                 escaped = false
@@ -356,6 +360,7 @@ public enum Paths {
     /// and `..` resolved textually (no symlink resolution: the tree is named
     /// as the user named it).
     public static func normalize(_ path: String, relativeTo base: String? = nil) -> String {
+        if isNormal(path) { return path }
         let joined: String
         if path.hasPrefix("/") {
             joined = path
@@ -370,6 +375,46 @@ public enum Paths {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// True when `path` is absolute and has no empty, `.` or `..` part and no
+    /// trailing slash: what `normalize` returns unchanged (most names libclang
+    /// gives, which a parse asks about a thousand times).
+    static func isNormal(_ path: String) -> Bool {
+        var utf8 = path.utf8.makeIterator()
+        guard utf8.next() == 0x2F else { return false }
+        // Bytes of the current part so far, and whether they are all dots.
+        var length = 0, dots = true
+        while let byte = utf8.next() {
+            if byte == 0x2F {
+                if length == 0 || (dots && length <= 2) { return false }
+                length = 0
+                dots = true
+            } else {
+                length += 1
+                if byte != 0x2E { dots = false }
+            }
+        }
+        return path.utf8.count == 1 || (length > 0 && !(dots && length <= 2))
+    }
+
+    /// `normalize` remembered per name, for the names of one parse: libclang
+    /// spells the same few hundred headers in every location of a unit, and
+    /// normalizing each again took 3 % of a kernel file's check.
+    public final class Memo: @unchecked Sendable {
+        private let lock = NSLock()
+        private var known: [String: String] = [:]
+
+        public init() {}
+
+        public func normalize(_ path: String) -> String {
+            lock.lock()
+            defer { lock.unlock() }
+            if let normalized = known[path] { return normalized }
+            let normalized = Paths.normalize(path)
+            known[path] = normalized
+            return normalized
+        }
     }
 
     /// `path` relative to `root` when inside it, else `path` unchanged.

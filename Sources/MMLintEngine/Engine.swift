@@ -220,7 +220,8 @@ public final class Engine: Sendable {
     /// at a time.
     public func parse(_ requests: [ParseRequest], plan: FlagPlan, jobs: Int, cache: FactCache? = nil,
                       progress: Progress? = nil, memoryBudget: Int? = nil) -> [ParseOutcome] {
-        let extractor = FactExtractor(faultContext: knowledge.faultContext) { Paths.normalize($0) }
+        let paths = Paths.Memo()
+        let extractor = FactExtractor(faultContext: knowledge.faultContext) { paths.normalize($0) }
         let slots = LockedSlots<ParseOutcome>(count: requests.count)
         // Units repeat the header functions they pull in: one copy is kept.
         let pool = FactPool()
@@ -287,7 +288,7 @@ public final class Engine: Sendable {
                                                recordsSkippedRanges: request.recordsSkippedLines)
                     let facts = extractor.extract(unit, file: request.path, mode: job.mode)
                     if let key {
-                        cache?.store(key, facts: facts, inputs: unit.includedFiles.map { Paths.normalize($0) })
+                        cache?.store(key, facts: facts, inputs: unit.includedFiles.map { paths.normalize($0) })
                     }
                     slots.set(i, ParseOutcome(facts: pool.share(facts), failure: nil, note: job.note, cached: false,
                                               unbuilt: job.unbuilt))

@@ -123,7 +123,8 @@ public enum ParseWorkerServer {
                 FileHandle.standardError.write(Data("mmlint: \(ParseIsolation.workerArgument) is internal: it expects mmlint to drive it\n".utf8))
                 return 2
             }
-            let extractor = FactExtractor(faultContext: request.faultContext) { Paths.normalize($0) }
+            let paths = Paths.Memo()
+            let extractor = FactExtractor(faultContext: request.faultContext) { paths.normalize($0) }
             switch faults[request.path] ?? faults[(request.path as NSString).lastPathComponent] {
             case "crash":
                 // As a libclang crash does: die by SIGSEGV (past any sanitizer's handler).
@@ -138,7 +139,7 @@ public enum ParseWorkerServer {
                                            unsavedFiles: request.unsaved.map { UnsavedFile(path: $0.path, contents: [UInt8]($0.contents)) },
                                            recordsSkippedRanges: request.recordsSkippedLines)
                 reply.facts = extractor.extract(unit, file: request.path, mode: request.mode)
-                reply.included = unit.includedFiles.map { Paths.normalize($0) }
+                reply.included = unit.includedFiles.map { paths.normalize($0) }
                 reply.resident = Memory.residentBytes()
             } catch {
                 reply.failure = String(describing: error)
@@ -203,6 +204,8 @@ final class WorkerPool: @unchecked Sendable {
         let workers = idle
         idle = []
         lock.unlock()
+        // All told to end first, then each waited for: their exits overlap.
+        for worker in workers { worker.closeInput() }
         for worker in workers { worker.stop() }
     }
 }
@@ -242,6 +245,13 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Closes the worker's input and waits for it (killed after a second).
     func stop() { stop(kill: false) }
+
+    /// Closes the worker's input, which ends a healthy worker; `stop` then waits.
+    func closeInput() {
+        guard toWorker >= 0 else { return }
+        close(toWorker)
+        toWorker = -1
+    }
 
     enum Outcome {
         case reply(WorkerReply)
@@ -335,7 +345,7 @@ final class WorkerProcess: @unchecked Sendable {
     /// Ends the worker (after a fault) and says how it ended.
     private func stopAndDescribe() -> String {
         guard pid != 0 else { return "the parse worker is not running" }
-        close(toWorker)
+        closeInput()
         var status: Int32 = 0
         // A worker that closed its output but lingers is killed after a moment.
         var waited = 0
@@ -352,15 +362,16 @@ final class WorkerProcess: @unchecked Sendable {
 
     private func stop(kill hard: Bool) {
         guard pid != 0 else { return }
-        close(toWorker)
+        closeInput()
         if hard { kill(pid, SIGKILL) }
         var status: Int32 = 0
         if !hard {
-            // Closing stdin ends a healthy worker; one that does not end is killed.
+            // Closing stdin ends a healthy worker (in a few milliseconds: a
+            // check waits for this at exit); one that does not end is killed.
             var waited = 0
             while waitpid(pid, &status, WNOHANG) == 0 {
-                if waited >= 100 { kill(pid, SIGKILL) }
-                usleep(10_000)
+                if waited >= 1_000 { kill(pid, SIGKILL) }
+                usleep(1_000)
                 waited += 1
             }
         } else {

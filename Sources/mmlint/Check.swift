@@ -5,6 +5,7 @@ import MMLintCore
 import MMLintEngine
 import MMLintPatch
 import MMLintReporters
+import MMLintSupport
 
 /// `mmlint check`: what a patch (or a series) introduces, nothing else.
 struct Check: ParsableCommand {
@@ -152,8 +153,8 @@ struct PatchInput: ParsableArguments {
             }
             return Paths.normalize(tree)
         }
-        if let top = try? Git.run(["rev-parse", "--show-toplevel"], in: FileManager.default.currentDirectoryPath),
-           !top.isEmpty {
+        let here = FileManager.default.currentDirectoryPath
+        if Git.mayBeRepository(here), let top = try? Git.run(["rev-parse", "--show-toplevel"], in: here), !top.isEmpty {
             return Paths.normalize(String(decoding: top, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return FileManager.default.currentDirectoryPath
@@ -204,21 +205,26 @@ enum Git {
     }
 
     static func run(_ arguments: [String], in directory: String) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let message = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: String(decoding: message, as: UTF8.self)
+        let (result, problem) = ChildProcess.run(["git"] + arguments, in: directory)
+        guard let result else { throw Failure(description: "cannot run git: \(problem ?? "unknown error")") }
+        guard result.status == 0 else {
+            throw Failure(description: String(decoding: result.errors, as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        return [UInt8](data)
+        return result.output
+    }
+
+    /// False when git cannot see a repository from `directory`: no `.git`
+    /// in it or any folder above, and no `GIT_DIR` or `GIT_WORK_TREE` to
+    /// point elsewhere. Asking git costs a process; this costs a few stat(2)s.
+    static func mayBeRepository(_ directory: String) -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["GIT_DIR"] != nil || environment["GIT_WORK_TREE"] != nil { return true }
+        var folder = Paths.normalize(directory)
+        while true {
+            if FileManager.default.fileExists(atPath: folder == "/" ? "/.git" : folder + "/.git") { return true }
+            if folder == "/" { return false }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
     }
 }

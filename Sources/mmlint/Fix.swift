@@ -188,17 +188,9 @@ struct Fix: ParsableCommand {
     /// `name <email>` from git's config in `root`, else a placeholder git am takes.
     static func gitAuthor(root: String) -> String {
         func config(_ key: String) -> String? {
-            let process = Process()
-            let pipe = Pipe()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git", "-C", root, "config", key]
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return nil }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            guard let data = try? Git.run(["config", key], in: root) else { return nil }
             let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return process.terminationStatus == 0 && !value.isEmpty ? value : nil
+            return value.isEmpty ? nil : value
         }
         return "\(config("user.name") ?? "mmlint") <\(config("user.email") ?? "mmlint@localhost")>"
     }

@@ -102,6 +102,11 @@ final class FlagTests: XCTestCase {
 
     func testPathsNormalize() {
         XCTAssertEqual(Paths.normalize("./a/../b/c.c", relativeTo: "/k/"), "/k/b/c.c")
+        // Names already normal come back as they are; every other shape is rewritten.
+        let cases = ["/": "/", "/k/include/linux/mm.h": "/k/include/linux/mm.h", "/k/.config": "/k/.config",
+                     "/k/...": "/k/...", "/k/a..": "/k/a..", "/k/": "/k", "/k//a": "/k/a", "/k/./a": "/k/a",
+                     "/k/a/..": "/k", "/k/a/.": "/k/a", "/k/../a": "/a", "/..": "/", "//k": "/k", "/k/.": "/k"]
+        for (path, normal) in cases { XCTAssertEqual(Paths.normalize(path), normal, path) }
         XCTAssertEqual(Paths.relative("/k/drivers/x.c", to: "/k"), "drivers/x.c")
         XCTAssertEqual(Paths.relative("/other/x.c", to: "/k"), "/other/x.c")
     }

@@ -223,11 +223,15 @@ final class WorkerProcess: @unchecked Sendable {
         defer { live.unlock() }
         return Array(livePIDs)
     }
+    /// How many workers run and their resident memory summed, bytes.
+    static var liveResident: (workers: Int, bytes: Int) {
+        let processes = liveProcesses
+        return (processes.count, processes.reduce(0) { $0 + (Memory.residentBytes(process: $1) ?? 0) })
+    }
     /// How many workers run and what they hold, for the memory stats.
     static var memoryNote: String {
-        let processes = liveProcesses
-        let bytes = processes.reduce(0) { $0 + (Memory.residentBytes(process: $1) ?? 0) }
-        return "\(processes.count) parse workers hold \(bytes >> 20) MiB"
+        let (workers, bytes) = liveResident
+        return "\(workers) parse workers hold \(bytes >> 20) MiB"
     }
     private static let live = NSLock()
     nonisolated(unsafe) private static var livePIDs: Set<pid_t> = []

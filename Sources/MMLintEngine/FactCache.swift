@@ -28,8 +28,9 @@ public final class FactCache: @unchecked Sendable {
         // addressed members: a v1 entry lacks them, and reading that as
         // "none" would hide findings, so v1 entries are never looked at.
         // facts-v3 records ops tables stored into any field of another
-        // table, not only `vm_ops`.
-        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v6"
+        // table, not only `vm_ops`. facts-v7 names an ops table declared
+        // inside a function by its variable, not by the function.
+        salt = ToolInfo.version + "|" + rulesFingerprint + "|facts-v7"
     }
 
     struct Entry: Codable {

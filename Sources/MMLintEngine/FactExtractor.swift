@@ -162,6 +162,10 @@ struct FactExtractor: Sendable {
                            tracksValues: Bool) -> [CallFact] {
             var calls: [CallFact] = []
             var nested: [Cursor] = []
+            // Variables declared in a function body: an ops table may be one
+            // (`static const struct vm_operations_struct foo_vm_ops = {…}`
+            // inside the mmap handler that installs it).
+            var locals: [Cursor] = []
             root.visitChildren { cursor in
                 switch cursor.kind {
                 case .callExpr:
@@ -171,6 +175,7 @@ struct FactExtractor: Sendable {
                 case .binaryOperator, .compoundAssignOperator:
                     if function != nil { nested.append(cursor) }
                 case .returnStmt, .varDecl:
+                    if function != nil && cursor.kind == .varDecl { locals.append(cursor) }
                     if function != nil && tracksValues { nested.append(cursor) }
                 case .unexposedExpr:
                     if function != nil && recoversWrites { nested.append(cursor) }
@@ -182,10 +187,20 @@ struct FactExtractor: Sendable {
             // Initializers and assignments are inspected after the walk: their
             // inspection visits children itself, which must not nest inside
             // the walk's own visit of the same subtree.
+            // A local variable's initializer list holds under the variable's
+            // name, which is what an install (`vma->vm_ops = &foo_vm_ops`)
+            // names; found by where the list starts.
+            var localNames: [String: String] = [:]
+            for variable in locals {
+                for value in variable.children where value.kind == .initListExpr {
+                    if let start = value.location { localNames["\(start.line):\(start.column)"] = variable.spelling }
+                }
+            }
             for cursor in nested {
                 switch cursor.kind {
                 case .initListExpr:
-                    initializer(cursor, holder: holder)
+                    let start = cursor.location.map { "\($0.line):\($0.column)" }
+                    initializer(cursor, holder: start.flatMap { localNames[$0] } ?? holder)
                 case .binaryOperator, .compoundAssignOperator:
                     guard let function else { continue }
                     let operands = cursor.children

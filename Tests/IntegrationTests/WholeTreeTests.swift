@@ -91,7 +91,7 @@ final class WholeTreeTests: XCTestCase {
             "drivers/misc/sgi-gru/grumain.c": "mm-remap-in-fault",
             "drivers/media/v4l2-core/videobuf-dma-contig.c": "mm-follow-pfn",
             "arch/x86/kernel/cpu/sgx/virt.c": "mm-fault-mmap-lock",
-            "drivers/gpu/drm/ttm/ttm_bo_vm.c": "mm-fault-mmap-lock, mm-insert-needs-flags",
+            "drivers/gpu/drm/ttm/ttm_bo_vm.c": "mm-fault-mmap-lock",
             "mm/memory.c": "mm-fault-vm-flags",
             "drivers/gpu/drm/nouveau/nouveau_dmem.c": "mm-fault-errno",
         ], atMost: 2_500)

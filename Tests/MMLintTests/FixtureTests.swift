@@ -94,10 +94,12 @@ final class FixtureTests: XCTestCase {
         let result = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-insert-needs-flags"),
                                                           jobs: 2, kernelVersion: KernelVersion(6, 1)))
         let found = result.findings.filter { $0.ruleID == "mm-insert-needs-flags" }
-        XCTAssertEqual(found.map(\.function), ["fb_fault", "fb_page_fault", "fb_orphan_fault", "other_gem_fault"])
-        XCTAssertEqual(found.map(\.confidence), [.moderate, .moderate, .low, .moderate])
+        XCTAssertEqual(found.map(\.function), ["fb_fault", "fb_page_fault", "fb_orphan_fault", "ring_fault", "other_gem_fault"])
+        XCTAssertEqual(found.map(\.confidence), [.moderate, .moderate, .low, .moderate, .moderate])
         XCTAssertTrue(found[0].message.contains("fb_mmap(), which installs fb_vm_ops, never sets VM_PFNMAP or VM_MIXEDMAP"))
         XCTAssertTrue(found[2].message.contains("no mmap handler of the scan installs fb_orphan_vm_ops"))
+        // A table declared inside its installer is known by its variable's name.
+        XCTAssertTrue(found[3].message.contains("ring_mmap(), which installs ring_local_vm_ops, never sets"), found[3].message)
         // 6.1 has no vm_flags_set(): the advice is the direct write.
         XCTAssertTrue(found[0].suggestion.contains("vma->vm_flags |= VM_PFNMAP"), found[0].suggestion)
         let newer = sharedEngine.analyze(AnalysisOptions(files: cFiles(in: Repo.fixtures + "/rule-insert-needs-flags"),

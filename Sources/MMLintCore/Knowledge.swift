@@ -184,17 +184,23 @@ public struct FaultContextKnowledge: Codable, Sendable {
     /// bound. A function deeper than that is not in fault context.
     public var maxChain: Int?
     public var facts: Facts
+    /// Functions a fault path does not go through: a call of one is not
+    /// followed, so what only it reaches is not in fault context (`mmput()`
+    /// tears down an mm that is never the faulting one). Nil for none.
+    public var cuts: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case callbacks, signature, facts
+        case callbacks, signature, facts, cuts
         case maxChain = "max-chain"
     }
 
-    public init(callbacks: [Callback], signature: Signature, maxChain: Int? = nil, facts: Facts = Facts()) {
+    public init(callbacks: [Callback], signature: Signature, maxChain: Int? = nil, facts: Facts = Facts(),
+                cuts: [String]? = nil) {
         self.callbacks = callbacks
         self.signature = signature
         self.maxChain = maxChain
         self.facts = facts
+        self.cuts = cuts
     }
 
     public func isFaultCallback(structName: String, field: String) -> Bool {

@@ -23,7 +23,7 @@ public enum MMLintPlugin {
     /// number: `PluginABITests` digests the API, records the digest with the
     /// number in `MMLintCore/abi-digests.txt`, and fails when one moves
     /// without the other.
-    @_transparent public static var abiVersion: Int { 6 }
+    @_transparent public static var abiVersion: Int { 7 }
 
     /// `Int mmlint_plugin_abi_version(void)`.
     public static let abiVersionSymbol = "mmlint_plugin_abi_version"

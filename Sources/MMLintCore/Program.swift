@@ -95,6 +95,8 @@ public struct Program: Sendable {
         // context depends only on the chains that lead to it, never on how
         // far another function's chain went.
         let maxChain = faultContext.maxChain ?? Int.max
+        // A call of a cut is no edge: not searched forward, not backward.
+        let cuts = Set(faultContext.cuts ?? [])
         var reach: [String: Reach] = [:]
         for wave in [true, false] {
             var found: [String: Reach] = [:]
@@ -109,7 +111,7 @@ public struct Program: Sendable {
                 head += 1
                 guard let function = functions[usr], let current = found[usr], current.path.count < maxChain
                 else { continue }
-                for call in function.calls {
+                for call in function.calls where !cuts.contains(call.callee) {
                     guard let callee = call.calleeUSR, functions[callee] != nil, found[callee] == nil else { continue }
                     found[callee] = Reach(rootIndex: current.rootIndex, path: current.path + [callee])
                     queue.append(callee)
@@ -122,7 +124,8 @@ public struct Program: Sendable {
 
         var callers: [String: [String]] = [:]
         for function in definitionOrder {
-            for callee in Set(function.calls.compactMap(\.calleeUSR)) where functions[callee] != nil {
+            for callee in Set(function.calls.filter { !cuts.contains($0.callee) }.compactMap(\.calleeUSR))
+            where functions[callee] != nil {
                 callers[callee, default: []].append(function.usr)
             }
         }

@@ -312,23 +312,13 @@ final class WorkerProcess: @unchecked Sendable {
         for fd in [input[0], input[1], output[0], output[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
         // The spawning thread (a dispatch worker) blocks signals, and the CLI
         // ignores SIGPIPE: the worker gets a clean slate, so SIGTERM ends it.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t(), defaults = sigset_t()
-        sigemptyset(&noSignals)
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
         let env = environment.map { "\($0.key)=\($0.value)" }
         var child: pid_t = 0
         let status = withCStringArray(configuration.command) { argv in
             withCStringArray(env) { envp in
-                posix_spawn(&child, configuration.command[0], &actions, &attributes, argv, envp)
+                ChildProcess.withCleanSignals { posix_spawn(&child, configuration.command[0], &actions, $0, argv, envp) }
             }
         }
         close(input[0])

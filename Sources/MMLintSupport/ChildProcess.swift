@@ -31,21 +31,10 @@ public enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
         if let directory { _ = spawnActionsAddChdir(&actions, directory) }
-        // A clean slate of signals: the caller may block or ignore some (SIGPIPE).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t(), defaults = sigset_t()
-        sigemptyset(&noSignals)
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var child: pid_t = 0
         let pointers = arguments.map { strdup($0) } + [nil]
         defer { pointers.forEach { free($0) } }
-        let started = posix_spawnp(&child, arguments[0], &actions, &attributes, pointers, environ)
+        let started = withCleanSignals { posix_spawnp(&child, arguments[0], &actions, $0, pointers, environ) }
         close(output[1])
         close(errors[1])
         guard started == 0 else {
@@ -59,6 +48,24 @@ public enum ChildProcess {
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
         let signal = status & 0x7f
         return (Result(status: signal != 0 ? 128 + signal : (status >> 8) & 0xff, output: out, errors: err), nil)
+    }
+
+    /// Spawn attributes for a child with a clean slate of signals: none
+    /// blocked, and SIGPIPE, SIGTERM, SIGINT and SIGHUP at their defaults,
+    /// whatever the spawning thread blocks or the process ignores (the CLI
+    /// ignores SIGPIPE; dispatch threads block signals).
+    public static func withCleanSignals<R>(_ body: (UnsafePointer<posix_spawnattr_t>) -> R) -> R {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), defaults = sigset_t()
+        sigemptyset(&noSignals)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
     }
 
     /// Reads both descriptors to their ends, whichever has data first.

@@ -5,8 +5,9 @@ import MMLintSupport
 /// mmlint and its parse workers together.
 ///
 /// A worker holding a kernel file's libclang translation unit is 100–170
-/// MiB resident (medians 109 MiB on 6.1, 141 MiB on 6.12), and the parent meanwhile holds the facts of every file
-/// parsed so far (200 MiB by the end of a whole-tree scan). Two large files
+/// MiB resident (medians 104–141 MiB on 6.1 and 6.12), and the parent
+/// meanwhile holds the facts of every file parsed so far (200–300 MiB by
+/// the end of a whole-tree scan). Two large files
 /// parsing at once on top of that is what sets a scan's peak. So before a
 /// thread hands its worker the next file while another parse is in flight,
 /// it asks whether what is resident now, plus what a parse is expected to
